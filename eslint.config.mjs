@@ -1,0 +1,167 @@
+// @ts-check
+import nx from '@nx/eslint-plugin';
+import prettier from 'eslint-config-prettier';
+import jest from 'eslint-plugin-jest';
+import simpleImportSort from 'eslint-plugin-simple-import-sort';
+import tseslint from 'typescript-eslint';
+
+/** Technology that only data-access libraries (and the tools/tests that set them up) may import. */
+const dataAccessOnly = ['typeorm', 'typeorm/*', 'pg', 'pg-*', 'amqp-connection-manager', 'amqplib'];
+
+export default tseslint.config(
+  {
+    ignores: ['**/dist/**', '**/node_modules/**', '**/.nx/**', '**/coverage/**', '**/tmp/**'],
+  },
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { '@nx': nx, 'simple-import-sort': simpleImportSort },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+      'simple-import-sort/imports': 'error',
+      'simple-import-sort/exports': 'error',
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          banTransitiveDependencies: false,
+          checkDynamicDependenciesExceptions: [],
+          allow: [],
+          depConstraints: [
+            // Kinds: apps compose; features hold rules and never import each other;
+            // data-access holds technology; domain holds contracts; util holds plain helpers.
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: [
+                'type:feature',
+                'type:data-access',
+                'type:domain',
+                'type:util',
+              ],
+            },
+            {
+              sourceTag: 'type:feature',
+              onlyDependOnLibsWithTags: ['type:data-access', 'type:domain', 'type:util'],
+            },
+            {
+              sourceTag: 'type:data-access',
+              onlyDependOnLibsWithTags: ['type:data-access', 'type:domain', 'type:util'],
+            },
+            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:util'] },
+            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
+            {
+              sourceTag: 'type:testing',
+              onlyDependOnLibsWithTags: ['type:data-access', 'type:domain', 'type:util'],
+            },
+            // Scopes: a service's projects see their own scope and shared code only;
+            // the single-node daemon composes every service.
+            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+            {
+              sourceTag: 'scope:api-gateway',
+              onlyDependOnLibsWithTags: ['scope:api-gateway', 'scope:shared'],
+            },
+            {
+              sourceTag: 'scope:runner-manager',
+              onlyDependOnLibsWithTags: ['scope:runner-manager', 'scope:shared'],
+            },
+            {
+              sourceTag: 'scope:budget-service',
+              onlyDependOnLibsWithTags: ['scope:budget-service', 'scope:shared'],
+            },
+            {
+              sourceTag: 'scope:heartbeat-ingest',
+              onlyDependOnLibsWithTags: ['scope:heartbeat-ingest', 'scope:shared'],
+            },
+            {
+              sourceTag: 'scope:outbox-relay',
+              onlyDependOnLibsWithTags: ['scope:outbox-relay', 'scope:shared'],
+            },
+            {
+              sourceTag: 'scope:notifier',
+              onlyDependOnLibsWithTags: ['scope:notifier', 'scope:shared'],
+            },
+            {
+              sourceTag: 'scope:session-store',
+              onlyDependOnLibsWithTags: ['scope:session-store', 'scope:shared'],
+            },
+            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:cli', 'scope:shared'] },
+            { sourceTag: 'scope:agent', onlyDependOnLibsWithTags: ['scope:agent', 'scope:shared'] },
+            {
+              sourceTag: 'scope:stratavored',
+              onlyDependOnLibsWithTags: [
+                'scope:stratavored',
+                'scope:shared',
+                'scope:api-gateway',
+                'scope:runner-manager',
+                'scope:budget-service',
+                'scope:heartbeat-ingest',
+                'scope:outbox-relay',
+                'scope:notifier',
+                'scope:session-store',
+              ],
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Only data-access libraries talk to PostgreSQL or RabbitMQ directly.
+    files: [
+      'apps/**/*.ts',
+      'libs/*/feature/**/*.ts',
+      'libs/shared/config/**/*.ts',
+      'libs/shared/observability/**/*.ts',
+      'libs/shared/contracts/**/*.ts',
+      'libs/shared/service-runtime/**/*.ts',
+    ],
+    ignores: ['**/*.spec.ts', '**/*.int-spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: dataAccessOnly,
+              message:
+                'Only data-access libraries import typeorm, pg or amqp; go through their public API.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.spec.ts', '**/*.int-spec.ts'],
+    plugins: { jest },
+    rules: {
+      'jest/no-focused-tests': 'error',
+      'jest/no-disabled-tests': 'error',
+      'jest/expect-expect': ['error', { assertFunctionNames: ['expect', 'expect*', 'assert*'] }],
+      'jest/valid-expect': 'error',
+      '@typescript-eslint/unbound-method': 'off',
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['**/*.js', '**/*.cjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  prettier,
+);
