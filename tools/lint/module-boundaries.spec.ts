@@ -1,0 +1,93 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+import { createProjectGraphAsync } from '@nx/devkit';
+
+/**
+ * The boundary rules only count if a forbidden import really fails lint. These cases lint
+ * source text as if it lived inside a project, through the workspace's own eslint.config.mjs
+ * (type-aware rules switched off: the files are virtual), in a child process (lint-text.mjs).
+ */
+const workspaceRoot = join(__dirname, '..');
+
+interface Case {
+  readonly what: string;
+  readonly file: string;
+  readonly code: string;
+  readonly rule: string | null;
+}
+
+const cases: readonly Case[] = [
+  {
+    what: 'a feature importing another feature',
+    file: 'libs/outbox-relay/feature/src/boundary-fixture.ts',
+    code: "import { bootstrapService } from '@stratavore/service-runtime';\nexport const x = bootstrapService;\n",
+    rule: '@nx/enforce-module-boundaries',
+  },
+  {
+    what: 'a util library importing a data-access library',
+    file: 'libs/shared/config/src/boundary-fixture.ts',
+    code: "import { withTransaction } from '@stratavore/persistence';\nexport const x = withTransaction;\n",
+    rule: '@nx/enforce-module-boundaries',
+  },
+  {
+    what: 'one service importing another service scope',
+    file: 'apps/runner-manager/src/boundary-fixture.ts',
+    code: "import { OutboxRelay } from '@stratavore/outbox-relay';\nexport const x = OutboxRelay;\n",
+    rule: '@nx/enforce-module-boundaries',
+  },
+  {
+    what: 'a relative import into another project',
+    file: 'apps/runner-manager/src/boundary-fixture.ts',
+    code: "import { SystemClock } from '../../../libs/shared/core/src/clock';\nexport const x = SystemClock;\n",
+    rule: '@nx/enforce-module-boundaries',
+  },
+  {
+    what: 'a feature library importing typeorm',
+    file: 'libs/outbox-relay/feature/src/boundary-fixture.ts',
+    code: "import { DataSource } from 'typeorm';\nexport const x = DataSource;\n",
+    rule: 'no-restricted-imports',
+  },
+  {
+    what: 'an app importing amqp-connection-manager',
+    file: 'apps/notifier/src/boundary-fixture.ts',
+    code: "import { connect } from 'amqp-connection-manager';\nexport const x = connect;\n",
+    rule: 'no-restricted-imports',
+  },
+  {
+    what: 'a focused test',
+    file: 'libs/shared/core/src/boundary-fixture.spec.ts',
+    code: "it.only('runs alone', () => {\n  expect(1).toBe(1);\n});\n",
+    rule: 'jest/no-focused-tests',
+  },
+  {
+    what: 'a feature importing a data-access and a domain library (allowed)',
+    file: 'libs/outbox-relay/feature/src/boundary-fixture.ts',
+    code: "import { eventEnvelopeSchema } from '@stratavore/contracts';\nimport { type OutgoingEvent } from '@stratavore/messaging';\n\nexport type X = OutgoingEvent;\nexport const y = eventEnvelopeSchema;\n",
+    rule: null,
+  },
+];
+
+describe('module boundaries', () => {
+  let found: string[][];
+
+  beforeAll(async () => {
+    // The Nx rule reads the cached project graph; make sure it exists.
+    await createProjectGraphAsync({ exitOnError: false });
+    const input = JSON.stringify(cases.map(({ file, code }) => ({ file, code })));
+    const output = execFileSync(process.execPath, [join(__dirname, 'lint-text.mjs')], {
+      input,
+      encoding: 'utf8',
+    });
+    found = JSON.parse(output) as string[][];
+  }, 120_000);
+
+  it.each(cases.map((c, index) => ({ ...c, index })))('$what -> $rule', ({ index, rule }) => {
+    const rules = found[index];
+    if (rule === null) {
+      expect(rules).toEqual([]);
+    } else {
+      expect(rules).toContain(rule);
+    }
+  });
+});
