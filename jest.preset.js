@@ -45,8 +45,8 @@ function projectConfig(projectDir, overrides = {}) {
     testPathIgnorePatterns: amqp
       ? ['/node_modules/']
       : ['/node_modules/', '\\.amqp\\.int-spec\\.ts$'],
-    globalSetup: path.join(workspaceRoot, 'tools/jest/global-setup.cjs'),
-    globalTeardown: path.join(workspaceRoot, 'tools/jest/global-teardown.cjs'),
+    globalSetup: path.join(workspaceRoot, 'tools/jest/global-setup.ts'),
+    globalTeardown: path.join(workspaceRoot, 'tools/jest/global-teardown.ts'),
     setupFiles: [path.join(workspaceRoot, 'tools/jest/setup-env.cjs')],
     reporters: ['default', path.join(workspaceRoot, 'tools/jest/tally-reporter.cjs')],
     passWithNoTests: true,

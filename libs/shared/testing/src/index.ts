@@ -1,1 +1,5 @@
-export {};
+export * from './amqp-url';
+export * from './tcp-proxy';
+export * from './test-database';
+export * from './unique-name';
+export * from './wait-for';
