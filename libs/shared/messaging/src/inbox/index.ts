@@ -1,1 +1,2 @@
-export {};
+export * from './inbox';
+export * from './inbox.entity';
