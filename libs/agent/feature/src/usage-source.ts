@@ -1,0 +1,22 @@
+import { type HeartbeatCounters, ZERO_HEARTBEAT_COUNTERS } from '@stratavore/contracts';
+
+/**
+ * Where token usage comes from. Counters are cumulative since the runner started; the agent
+ * reads them for every heartbeat, so a heartbeat sent after an outage carries everything.
+ */
+export interface UsageSource {
+  counters(): HeartbeatCounters;
+  /** The agent CLI's session id once known (Claude's), else null. */
+  sessionId(): string | null;
+}
+
+/** A plain command uses no tokens. */
+export class ZeroUsageSource implements UsageSource {
+  counters(): HeartbeatCounters {
+    return { ...ZERO_HEARTBEAT_COUNTERS };
+  }
+
+  sessionId(): string | null {
+    return null;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './api-client.errors';
+export * from './json-request';
+export * from './stratavore-api-client';
