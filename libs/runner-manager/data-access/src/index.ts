@@ -1,0 +1,8 @@
+export * from './repositories';
+export {
+  runnerManagerDataSource,
+  type RunnerManagerDataSourceOptions,
+  runnerManagerMigrations,
+  RunnerManagerStore,
+} from './runner-manager-store';
+export { RUNNER_SCHEMA } from './runner-schema';

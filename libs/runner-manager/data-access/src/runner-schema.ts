@@ -1,0 +1,2 @@
+/** The PostgreSQL schema runner-manager owns. */
+export const RUNNER_SCHEMA = 'runner';

@@ -1,0 +1,306 @@
+import { OutboxWriter } from '@stratavore/messaging';
+import { advisoryXactLock } from '@stratavore/persistence';
+import {
+  type DesiredState,
+  type Project,
+  type QueuedLaunch,
+  type Runner,
+  RunnerException,
+  type RunnerFailureReason,
+  type RunnerMode,
+  type RunnerState,
+  type SlotHolder,
+} from '@stratavore/runner-manager-domain';
+import { type EntityManager, In, IsNull, QueryFailedError } from 'typeorm';
+
+import { ProjectEntity, QueuedLaunchEntity, RunnerEntity } from './entities';
+import {
+  type ActiveCount,
+  projectLockKey,
+  type ProjectRepository,
+  type QueuedLaunchRepository,
+  type RunnerListFilter,
+  type RunnerManagerReads,
+  type RunnerManagerTransaction,
+  type RunnerRepository,
+} from './repositories';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ACTIVE: RunnerState[] = ['pending', 'starting', 'running', 'stopping'];
+
+function isUniqueViolation(error: unknown, constraint: string): boolean {
+  if (!(error instanceof QueryFailedError)) return false;
+  const driverError = error.driverError as { code?: string; constraint?: string };
+  return driverError.code === '23505' && driverError.constraint === constraint;
+}
+
+const toNumber = (value: string | null): number | null => (value === null ? null : Number(value));
+
+function toProject(row: ProjectEntity): Project {
+  return {
+    id: row.id,
+    name: row.name,
+    path: row.path,
+    description: row.description,
+    command: row.command,
+    maxRunners: row.maxRunners,
+    env: row.env.map((entry) => ({ name: entry.name, value: entry.value, secret: entry.secret })),
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    archivedAt: row.archivedAt,
+  };
+}
+
+function fromProject(project: Project): ProjectEntity {
+  return Object.assign(new ProjectEntity(), {
+    ...project,
+    command: [...project.command],
+    env: project.env.map((entry) => ({ ...entry })),
+  });
+}
+
+function toRunner(row: RunnerEntity): Runner {
+  return {
+    id: row.id,
+    projectId: row.projectId,
+    state: row.state as RunnerState,
+    desiredState: row.desiredState as DesiredState,
+    mode: row.mode as RunnerMode,
+    command: row.command,
+    prompt: row.prompt,
+    tokenHash: row.tokenHash,
+    pid: row.pid,
+    agentPid: row.agentPid,
+    host: row.host,
+    exitCode: row.exitCode,
+    signal: row.signal,
+    failureReason: row.failureReason as RunnerFailureReason | null,
+    sessionId: row.sessionId,
+    createdAt: row.createdAt,
+    startedAt: row.startedAt,
+    endedAt: row.endedAt,
+    lastHeartbeatAt: row.lastHeartbeatAt,
+    lastHeartbeatSeq: toNumber(row.lastHeartbeatSeq),
+    cpuPercent: row.cpuPercent,
+    memoryBytes: toNumber(row.memoryBytes),
+    tokens: {
+      inputTokens: Number(row.inputTokens),
+      outputTokens: Number(row.outputTokens),
+      cacheCreationTokens: Number(row.cacheCreationTokens),
+      cacheReadTokens: Number(row.cacheReadTokens),
+    },
+  };
+}
+
+function fromRunner(runner: Runner, updatedAt: Date): RunnerEntity {
+  const { tokens, lastHeartbeatSeq, memoryBytes, ...rest } = runner;
+  return Object.assign(new RunnerEntity(), {
+    ...rest,
+    command: [...runner.command],
+    updatedAt,
+    lastHeartbeatSeq: lastHeartbeatSeq === null ? null : String(lastHeartbeatSeq),
+    memoryBytes: memoryBytes === null ? null : String(memoryBytes),
+    inputTokens: String(tokens.inputTokens),
+    outputTokens: String(tokens.outputTokens),
+    cacheCreationTokens: String(tokens.cacheCreationTokens),
+    cacheReadTokens: String(tokens.cacheReadTokens),
+  });
+}
+
+function toQueued(row: QueuedLaunchEntity): QueuedLaunch {
+  return {
+    id: row.id,
+    projectId: row.projectId,
+    position: Number(row.position),
+    mode: row.mode as RunnerMode,
+    command: row.command,
+    prompt: row.prompt,
+    createdAt: row.createdAt,
+  };
+}
+
+class TypeOrmProjectRepository implements ProjectRepository {
+  constructor(private readonly manager: EntityManager) {}
+
+  private get repo() {
+    return this.manager.getRepository(ProjectEntity);
+  }
+
+  async insert(project: Project): Promise<void> {
+    await this.write(project, () => this.repo.insert(fromProject(project)));
+  }
+
+  async save(project: Project): Promise<void> {
+    await this.write(project, () => this.repo.save(fromProject(project)));
+  }
+
+  private async write(project: Project, run: () => Promise<unknown>): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      if (isUniqueViolation(error, 'uq_projects_name_active')) {
+        throw RunnerException.projectNameTaken(project.name);
+      }
+      throw error;
+    }
+  }
+
+  async findById(id: string): Promise<Project | null> {
+    if (!UUID.test(id)) return null;
+    const row = await this.repo.findOneBy({ id });
+    return row ? toProject(row) : null;
+  }
+
+  async findActiveByName(name: string): Promise<Project | null> {
+    const row = await this.repo.findOneBy({ name, archivedAt: IsNull() });
+    return row ? toProject(row) : null;
+  }
+
+  async resolve(ref: string): Promise<Project | null> {
+    return UUID.test(ref) ? this.findById(ref) : this.findActiveByName(ref);
+  }
+
+  async list(options: { readonly includeArchived: boolean }): Promise<Project[]> {
+    const rows = await this.repo.find({
+      where: options.includeArchived ? {} : { archivedAt: IsNull() },
+      order: { name: 'ASC', createdAt: 'ASC' },
+    });
+    return rows.map(toProject);
+  }
+}
+
+class TypeOrmRunnerRepository implements RunnerRepository {
+  constructor(private readonly manager: EntityManager) {}
+
+  private get repo() {
+    return this.manager.getRepository(RunnerEntity);
+  }
+
+  async insert(runner: Runner): Promise<void> {
+    await this.repo.insert(fromRunner(runner, runner.createdAt));
+  }
+
+  async save(runner: Runner): Promise<void> {
+    await this.repo.save(fromRunner(runner, new Date()));
+  }
+
+  async findById(id: string, options: { readonly lock?: boolean } = {}): Promise<Runner | null> {
+    if (!UUID.test(id)) return null;
+    const row = await this.repo.findOne({
+      where: { id },
+      ...(options.lock === true ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    });
+    return row ? toRunner(row) : null;
+  }
+
+  async list(filter: RunnerListFilter): Promise<Runner[]> {
+    const rows = await this.repo.find({
+      where: {
+        ...(filter.projectId === undefined ? {} : { projectId: filter.projectId }),
+        ...(filter.states === undefined ? {} : { state: In([...filter.states]) }),
+      },
+      order: { createdAt: 'DESC', id: 'DESC' },
+      take: filter.limit,
+    });
+    return rows.map(toRunner);
+  }
+
+  async activeOf(projectId: string): Promise<SlotHolder[]> {
+    const rows = await this.repo.find({
+      select: { id: true, state: true, createdAt: true },
+      where: { projectId, state: In(ACTIVE) },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+    return rows.map((row) => ({ id: row.id, state: row.state as RunnerState }));
+  }
+
+  async activeCounts(projectIds?: readonly string[]): Promise<ActiveCount[]> {
+    const query = this.repo
+      .createQueryBuilder('r')
+      .select('r.project_id', 'projectId')
+      .addSelect('r.state', 'state')
+      .addSelect('count(*)::int', 'count')
+      .where('r.state IN (:...active)', { active: ACTIVE })
+      .groupBy('r.project_id')
+      .addGroupBy('r.state');
+    if (projectIds !== undefined) {
+      if (projectIds.length === 0) return [];
+      query.andWhere('r.project_id IN (:...ids)', { ids: [...projectIds] });
+    }
+    const rows = await query.getRawMany<{ projectId: string; state: RunnerState; count: number }>();
+    return rows.map((row) => ({ projectId: row.projectId, state: row.state, count: row.count }));
+  }
+}
+
+class TypeOrmQueuedLaunchRepository implements QueuedLaunchRepository {
+  constructor(private readonly manager: EntityManager) {}
+
+  private get repo() {
+    return this.manager.getRepository(QueuedLaunchEntity);
+  }
+
+  async enqueue(entry: Omit<QueuedLaunch, 'position'>): Promise<QueuedLaunch> {
+    const rows = await this.manager.query<Array<{ next: string }>>(
+      `SELECT coalesce(max(position), 0) + 1 AS next FROM runner.queued_launches
+       WHERE project_id = $1`,
+      [entry.projectId],
+    );
+    const position = rows[0]?.next ?? '1';
+    const row = Object.assign(new QueuedLaunchEntity(), {
+      ...entry,
+      command: [...entry.command],
+      position,
+    });
+    await this.repo.insert(row);
+    return toQueued(row);
+  }
+
+  async oldest(projectId: string): Promise<QueuedLaunch | null> {
+    const row = await this.repo.findOne({ where: { projectId }, order: { position: 'ASC' } });
+    return row ? toQueued(row) : null;
+  }
+
+  async findById(id: string): Promise<QueuedLaunch | null> {
+    if (!UUID.test(id)) return null;
+    const row = await this.repo.findOneBy({ id });
+    return row ? toQueued(row) : null;
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.repo.delete({ id });
+  }
+
+  async removeAllOf(projectId: string): Promise<number> {
+    const result = await this.repo.delete({ projectId });
+    return result.affected ?? 0;
+  }
+
+  async listOf(projectIds?: readonly string[]): Promise<QueuedLaunch[]> {
+    if (projectIds?.length === 0) return [];
+    const rows = await this.repo.find({
+      where: projectIds === undefined ? {} : { projectId: In([...projectIds]) },
+      order: { projectId: 'ASC', position: 'ASC' },
+    });
+    return rows.map(toQueued);
+  }
+}
+
+/** Repositories bound to one EntityManager (a transaction's, or the pool's for reads). */
+export function readsOn(manager: EntityManager): RunnerManagerReads {
+  return {
+    projects: new TypeOrmProjectRepository(manager),
+    runners: new TypeOrmRunnerRepository(manager),
+    queue: new TypeOrmQueuedLaunchRepository(manager),
+  };
+}
+
+const outbox = new OutboxWriter();
+
+/** The transaction handle over a manager inside a transaction. */
+export function transactionOn(manager: EntityManager): RunnerManagerTransaction {
+  return {
+    ...readsOn(manager),
+    lockProject: (projectId) => advisoryXactLock(manager, projectLockKey(projectId)),
+    appendEvents: (envelopes) => outbox.append(manager, envelopes),
+  };
+}

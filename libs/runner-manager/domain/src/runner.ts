@@ -1,0 +1,152 @@
+import {
+  type desiredStateSchema,
+  type QueuedLaunchReply,
+  type runnerFailureReasonSchema,
+  type RunnerReply,
+  type RunnerTokens,
+} from '@stratavore/contracts';
+import { type z } from 'zod';
+
+import { type Project } from './project';
+import { RunnerErrorCode, RunnerException } from './runner.exception';
+import { type RunnerState } from './runner-state';
+
+export type DesiredState = z.infer<typeof desiredStateSchema>;
+export type RunnerFailureReason = z.infer<typeof runnerFailureReasonSchema>;
+export type RunnerMode = 'headless' | 'interactive';
+
+export const ZERO_TOKENS: RunnerTokens = Object.freeze({
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheCreationTokens: 0,
+  cacheReadTokens: 0,
+});
+
+export interface Runner {
+  readonly id: string;
+  readonly projectId: string;
+  readonly state: RunnerState;
+  readonly desiredState: DesiredState;
+  readonly mode: RunnerMode;
+  readonly command: readonly string[];
+  readonly prompt: string | null;
+  /** sha256 (hex) of the runner token; the token itself is never stored. */
+  readonly tokenHash: string;
+  /** The agent's child process. */
+  readonly pid: number | null;
+  /** The `stratavore-agent` process. */
+  readonly agentPid: number | null;
+  readonly host: string | null;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly failureReason: RunnerFailureReason | null;
+  readonly sessionId: string | null;
+  readonly createdAt: Date;
+  readonly startedAt: Date | null;
+  readonly endedAt: Date | null;
+  readonly lastHeartbeatAt: Date | null;
+  readonly lastHeartbeatSeq: number | null;
+  readonly cpuPercent: number | null;
+  readonly memoryBytes: number | null;
+  readonly tokens: RunnerTokens;
+}
+
+/** A launch waiting for a free slot of its project (FIFO by `position`). */
+export interface QueuedLaunch {
+  readonly id: string;
+  readonly projectId: string;
+  readonly position: number;
+  readonly mode: RunnerMode;
+  readonly command: readonly string[];
+  readonly prompt: string | null;
+  readonly createdAt: Date;
+}
+
+/** A runner holding a quota slot, for the QuotaExceeded message. */
+export interface SlotHolder {
+  readonly id: string;
+  readonly state: RunnerState;
+}
+
+/** "project p allows 2 concurrent runners; held by r1 (running), r2 (starting)" */
+export function quotaExceeded(
+  project: Pick<Project, 'id' | 'name' | 'maxRunners'>,
+  holders: readonly SlotHolder[],
+): RunnerException {
+  const held = holders.map((holder) => `${holder.id} (${holder.state})`).join(', ');
+  const plural = project.maxRunners === 1 ? 'runner' : 'runners';
+  return new RunnerException(
+    RunnerErrorCode.QuotaExceeded,
+    `project ${project.name} allows ${project.maxRunners} concurrent ${plural}; held by ${held}`,
+    {
+      project: project.name,
+      projectId: project.id,
+      maxRunners: project.maxRunners,
+      holders: holders.map((holder) => ({ id: holder.id, state: holder.state })),
+    },
+  );
+}
+
+/** Refusal to archive a project whose runners still hold slots. */
+export function projectHasActiveRunners(
+  project: Pick<Project, 'name'>,
+  holders: readonly SlotHolder[],
+): RunnerException {
+  const held = holders.map((holder) => `${holder.id} (${holder.state})`).join(', ');
+  return new RunnerException(
+    RunnerErrorCode.ProjectHasActiveRunners,
+    `project ${project.name} still has ${holders.length} active runner(s): ${held}; stop them first`,
+    { project: project.name, holders: holders.map((h) => ({ id: h.id, state: h.state })) },
+  );
+}
+
+export function runnerAlreadyEnded(runner: Pick<Runner, 'id' | 'state'>): RunnerException {
+  return new RunnerException(
+    RunnerErrorCode.RunnerAlreadyEnded,
+    `runner ${runner.id} already ended (${runner.state})`,
+    { runner: runner.id, state: runner.state },
+  );
+}
+
+const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
+
+export function toRunnerReply(runner: Runner, project: Pick<Project, 'id' | 'name'>): RunnerReply {
+  return {
+    id: runner.id,
+    project: { id: project.id, name: project.name },
+    state: runner.state,
+    desiredState: runner.desiredState,
+    mode: runner.mode,
+    command: [...runner.command],
+    prompt: runner.prompt,
+    pid: runner.pid,
+    agentPid: runner.agentPid,
+    host: runner.host,
+    exitCode: runner.exitCode,
+    signal: runner.signal,
+    failureReason: runner.failureReason,
+    sessionId: runner.sessionId,
+    createdAt: runner.createdAt.toISOString(),
+    startedAt: iso(runner.startedAt),
+    endedAt: iso(runner.endedAt),
+    lastHeartbeatAt: iso(runner.lastHeartbeatAt),
+    cpuPercent: runner.cpuPercent,
+    memoryBytes: runner.memoryBytes,
+    tokens: { ...runner.tokens },
+  };
+}
+
+export function toQueuedLaunchReply(
+  entry: QueuedLaunch,
+  project: Pick<Project, 'id' | 'name'>,
+): QueuedLaunchReply {
+  return {
+    id: entry.id,
+    project: { id: project.id, name: project.name },
+    position: entry.position,
+    mode: entry.mode,
+    command: [...entry.command],
+    prompt: entry.prompt,
+    createdAt: entry.createdAt.toISOString(),
+  };
+}

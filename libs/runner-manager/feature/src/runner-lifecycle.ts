@@ -1,0 +1,331 @@
+import { Logger } from '@nestjs/common';
+import { buildEnvelope, type EventEnvelope, type runnerEvents } from '@stratavore/contracts';
+import { type Clock, type IdGenerator } from '@stratavore/core';
+import {
+  type RunnerManagerTransaction,
+  type RunnerManagerUnitOfWork,
+} from '@stratavore/runner-manager-data-access';
+import {
+  assertTransition,
+  isActive,
+  isTerminal,
+  type Project,
+  type QueuedLaunch,
+  type Runner,
+  type RunnerFailureReason,
+  type RunnerMode,
+  type RunnerState,
+  ZERO_TOKENS,
+} from '@stratavore/runner-manager-domain';
+import { type z } from 'zod';
+
+import { type LaunchSpec, type RunnerLauncher } from './runner-launcher.port';
+import { hashRunnerToken, type RunnerTokenSource } from './runner-token';
+
+/** Who asked, for the events' correlation id. */
+export interface RequestContext {
+  readonly correlationId: string;
+}
+
+/** Everything the use cases share. */
+export interface RunnerManagerDeps {
+  readonly store: RunnerManagerUnitOfWork;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly tokens: RunnerTokenSource;
+  readonly launcher: RunnerLauncher;
+  /** HMAC key of event envelopes. */
+  readonly signingKey: string;
+}
+
+export const EVENT_SOURCE = 'runner-manager';
+
+/** What may change along with a transition. */
+export interface TransitionPatch {
+  readonly pid?: number | null;
+  readonly agentPid?: number | null;
+  readonly host?: string | null;
+  readonly exitCode?: number | null;
+  readonly signal?: string | null;
+  readonly failureReason?: RunnerFailureReason;
+  /** Free text for `runner.failed`. */
+  readonly detail?: string;
+  readonly sessionId?: string | null;
+  /** For `runner.stopping`. */
+  readonly requestedBy?: 'user' | 'budget' | 'system';
+  readonly reason?: string;
+}
+
+/** A runner inserted in `pending` whose agent is to be started after commit. */
+export type PendingLaunch = LaunchSpec;
+
+/**
+ * The state changes every use case shares, each inside the caller's transaction: insert a
+ * pending runner (+ `runner.launched`), move a runner (+ `runner.<state>`), and admit queued
+ * launches into freed slots. Starting agents happens after commit ({@link startAgents}).
+ */
+export class RunnerLifecycle {
+  private readonly logger = new Logger('RunnerLifecycle');
+
+  constructor(private readonly deps: RunnerManagerDeps) {}
+
+  /** Inserts a runner in `pending` and its `runner.launched` event. Caller holds the project lock. */
+  async insertPending(
+    tx: RunnerManagerTransaction,
+    project: Project,
+    spec: {
+      readonly command: readonly string[];
+      readonly prompt: string | null;
+      readonly mode: RunnerMode;
+    },
+    ctx: RequestContext,
+  ): Promise<PendingLaunch> {
+    const token = this.deps.tokens.next();
+    const runner: Runner = {
+      id: this.deps.ids.uuid(),
+      projectId: project.id,
+      state: 'pending',
+      desiredState: 'run',
+      mode: spec.mode,
+      command: [...spec.command],
+      prompt: spec.prompt,
+      tokenHash: hashRunnerToken(token),
+      pid: null,
+      agentPid: null,
+      host: null,
+      exitCode: null,
+      signal: null,
+      failureReason: null,
+      sessionId: null,
+      createdAt: this.deps.clock.now(),
+      startedAt: null,
+      endedAt: null,
+      lastHeartbeatAt: null,
+      lastHeartbeatSeq: null,
+      cpuPercent: null,
+      memoryBytes: null,
+      tokens: ZERO_TOKENS,
+    };
+    await tx.runners.insert(runner);
+    await tx.appendEvents([
+      this.envelope(runner, ctx, {
+        type: 'runner.launched',
+        data: {
+          runnerId: runner.id,
+          projectId: project.id,
+          agentCommand: runner.command.join(' '),
+          ...(runner.prompt === null ? {} : { prompt: runner.prompt }),
+          mode: runner.mode,
+          launcher: this.deps.launcher.kind,
+        },
+      }),
+    ]);
+    return { runner, project, token };
+  }
+
+  /**
+   * Moves `runner` to `to` (refused by the state machine with IllegalTransition), saves it and
+   * writes `runner.<to>`. When the runner ends, admits the project's oldest queued launches into
+   * the freed slot in the same transaction. Caller holds the project lock and the row lock.
+   */
+  async transition(
+    tx: RunnerManagerTransaction,
+    runner: Runner,
+    to: RunnerState,
+    patch: TransitionPatch,
+    ctx: RequestContext,
+  ): Promise<{ runner: Runner; admitted: PendingLaunch[] }> {
+    assertTransition(runner.state, to, runner.id);
+    const now = this.deps.clock.now();
+    const next: Runner = {
+      ...runner,
+      state: to,
+      ...(patch.pid === undefined ? {} : { pid: patch.pid }),
+      ...(patch.agentPid === undefined ? {} : { agentPid: patch.agentPid }),
+      ...(patch.host === undefined ? {} : { host: patch.host }),
+      ...(patch.exitCode === undefined ? {} : { exitCode: patch.exitCode }),
+      ...(patch.signal === undefined ? {} : { signal: patch.signal }),
+      ...(patch.sessionId === undefined ? {} : { sessionId: patch.sessionId }),
+      ...(to === 'failed' ? { failureReason: patch.failureReason ?? 'agent_crashed' } : {}),
+      ...(to === 'starting' ? { startedAt: now } : {}),
+      ...(isTerminal(to) ? { endedAt: now } : {}),
+    };
+    await tx.runners.save(next);
+    await tx.appendEvents([this.transitionEvent(next, patch, ctx)]);
+    const admitted = isTerminal(to) ? await this.admitQueued(tx, runner.projectId, ctx) : [];
+    return { runner: next, admitted };
+  }
+
+  /**
+   * Admits the project's queued launches, oldest first, while it has free slots. Caller holds
+   * the project lock, so the count cannot change under it.
+   */
+  async admitQueued(
+    tx: RunnerManagerTransaction,
+    projectId: string,
+    ctx: RequestContext,
+  ): Promise<PendingLaunch[]> {
+    const project = await tx.projects.findById(projectId);
+    if (!project || project.archivedAt !== null) return [];
+    const admitted: PendingLaunch[] = [];
+    let active = (await tx.runners.activeOf(projectId)).length;
+    let head: QueuedLaunch | null;
+    while (active < project.maxRunners && (head = await tx.queue.oldest(projectId)) !== null) {
+      await tx.queue.remove(head.id);
+      admitted.push(
+        await this.insertPending(
+          tx,
+          project,
+          { command: head.command, prompt: head.prompt, mode: head.mode },
+          ctx,
+        ),
+      );
+      active++;
+    }
+    return admitted;
+  }
+
+  /**
+   * After commit: starts each pending runner's agent and records `starting` with the agent's
+   * pid, or `failed` (`launch_failed`) when the launcher throws. Returns the runners as recorded.
+   */
+  async startAgents(launches: readonly PendingLaunch[], ctx: RequestContext): Promise<Runner[]> {
+    const started: Runner[] = [];
+    for (const launch of launches) started.push(await this.startAgent(launch, ctx));
+    return started;
+  }
+
+  private async startAgent(launch: PendingLaunch, ctx: RequestContext): Promise<Runner> {
+    let agent: { pid: number; host: string };
+    try {
+      agent = await this.deps.launcher.launch(launch);
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      this.logger.warn(`runner ${launch.runner.id}: launch failed: ${detail}`);
+      const { runner, admitted } = await this.deps.store.transaction(async (tx) => {
+        await tx.lockProject(launch.runner.projectId);
+        const current = await tx.runners.findById(launch.runner.id, { lock: true });
+        if (!current || !isActive(current.state)) return { runner: current, admitted: [] };
+        return this.transition(
+          tx,
+          current,
+          'failed',
+          { failureReason: 'launch_failed', detail },
+          ctx,
+        );
+      });
+      await this.startAgents(admitted, ctx);
+      return runner ?? launch.runner;
+    }
+    const outcome = await this.deps.store.transaction(async (tx) => {
+      await tx.lockProject(launch.runner.projectId);
+      const current = await tx.runners.findById(launch.runner.id, { lock: true });
+      if (!current) return { runner: launch.runner, orphan: true };
+      if (current.state === 'pending') {
+        const moved = await this.transition(
+          tx,
+          current,
+          'starting',
+          { agentPid: agent.pid, host: agent.host },
+          ctx,
+        );
+        return { runner: moved.runner, orphan: false };
+      }
+      // The agent's first heartbeat already moved it on, or it was stopped meanwhile.
+      const updated: Runner = { ...current, agentPid: agent.pid, host: agent.host };
+      await tx.runners.save(updated);
+      return { runner: updated, orphan: isTerminal(current.state) };
+    });
+    if (outcome.orphan) {
+      await this.deps.launcher.signal(outcome.runner, 'SIGTERM').catch((error: unknown) => {
+        this.logger.warn(
+          `runner ${launch.runner.id}: could not signal its agent: ${String(error)}`,
+        );
+      });
+    }
+    return outcome.runner;
+  }
+
+  private transitionEvent(
+    runner: Runner,
+    patch: TransitionPatch,
+    ctx: RequestContext,
+  ): EventEnvelope {
+    const ref = { runnerId: runner.id, projectId: runner.projectId };
+    switch (runner.state) {
+      case 'pending':
+        throw new Error('pending is entered by insertPending only');
+      case 'starting':
+        return this.envelope(runner, ctx, {
+          type: 'runner.starting',
+          data: { ...ref, ...(runner.agentPid === null ? {} : { pid: runner.agentPid }) },
+        });
+      case 'running':
+        return this.envelope(runner, ctx, {
+          type: 'runner.running',
+          data: {
+            ...ref,
+            ...(runner.pid === null ? {} : { pid: runner.pid }),
+            ...(runner.sessionId === null ? {} : { sessionId: runner.sessionId }),
+          },
+        });
+      case 'stopping':
+        return this.envelope(runner, ctx, {
+          type: 'runner.stopping',
+          data: {
+            ...ref,
+            requestedBy: patch.requestedBy ?? 'user',
+            ...(patch.reason === undefined ? {} : { reason: patch.reason }),
+          },
+        });
+      case 'stopped':
+        return this.envelope(runner, ctx, {
+          type: 'runner.stopped',
+          data: { ...ref, exitCode: runner.exitCode },
+        });
+      case 'completed':
+        return this.envelope(runner, ctx, {
+          type: 'runner.completed',
+          data: {
+            ...ref,
+            exitCode: runner.exitCode ?? 0,
+            ...(runner.sessionId === null ? {} : { sessionId: runner.sessionId }),
+          },
+        });
+      case 'failed':
+        return this.envelope(runner, ctx, {
+          type: 'runner.failed',
+          data: {
+            ...ref,
+            reason: runner.failureReason ?? 'agent_crashed',
+            ...(patch.detail === undefined ? {} : { detail: patch.detail }),
+            exitCode: runner.exitCode,
+          },
+        });
+    }
+  }
+
+  private envelope<T extends RunnerEventType>(
+    runner: Runner,
+    ctx: RequestContext,
+    event: { readonly type: T; readonly data: RunnerEventData<T> },
+  ): EventEnvelope {
+    return buildEnvelope<RunnerEvent>(
+      {
+        type: event.type,
+        version: 1,
+        source: EVENT_SOURCE,
+        subject: runner.id,
+        correlationId: ctx.correlationId,
+        data: event.data,
+      },
+      { clock: this.deps.clock, ids: this.deps.ids, signingKey: this.deps.signingKey },
+    );
+  }
+}
+
+type RunnerEvent = (typeof runnerEvents)[number];
+type RunnerEventType = RunnerEvent['type'];
+type RunnerEventData<T extends RunnerEventType> = z.input<
+  Extract<RunnerEvent, { type: T }>['data']
+>;

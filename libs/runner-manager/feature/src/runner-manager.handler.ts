@@ -1,0 +1,135 @@
+import { Logger } from '@nestjs/common';
+import {
+  RUNNER_MANAGER_SERVICE,
+  runnerManagerPatternSchema,
+  runnerManagerReplySchemas,
+  runnerManagerRequestSchemas,
+} from '@stratavore/contracts';
+import { type RequestMeta } from '@stratavore/messaging';
+import { parsePayload, RunnerErrorCode, RunnerException } from '@stratavore/runner-manager-domain';
+
+import {
+  ArchiveProject,
+  CreateProject,
+  GetProject,
+  ListProjects,
+  UpdateProject,
+} from './project.use-cases';
+import {
+  CancelQueued,
+  LaunchRunner,
+  RunnerQueries,
+  StopRunner,
+  TransitionRunner,
+} from './runner.use-cases';
+import { type RunnerManagerDeps } from './runner-lifecycle';
+
+/**
+ * The transport edge of runner-manager: validates each payload with its contracts schema
+ * (ValidationFailed naming the fields), runs the use case, and checks the reply against its
+ * schema. Anything that is not a RunnerException leaves as `INTERNAL` without internals.
+ */
+export class RunnerManagerRequestHandler {
+  readonly service = RUNNER_MANAGER_SERVICE;
+  readonly transitionRunner: TransitionRunner;
+  private readonly createProject: CreateProject;
+  private readonly updateProject: UpdateProject;
+  private readonly archiveProject: ArchiveProject;
+  private readonly listProjects: ListProjects;
+  private readonly getProject: GetProject;
+  private readonly launchRunner: LaunchRunner;
+  private readonly stopRunner: StopRunner;
+  private readonly cancelQueued: CancelQueued;
+  private readonly queries: RunnerQueries;
+  private readonly logger = new Logger('RunnerManagerRequestHandler');
+
+  constructor(deps: RunnerManagerDeps) {
+    this.createProject = new CreateProject(deps);
+    this.updateProject = new UpdateProject(deps);
+    this.archiveProject = new ArchiveProject(deps);
+    this.listProjects = new ListProjects(deps);
+    this.getProject = new GetProject(deps);
+    this.launchRunner = new LaunchRunner(deps);
+    this.transitionRunner = new TransitionRunner(deps);
+    this.stopRunner = new StopRunner(deps);
+    this.cancelQueued = new CancelQueued(deps);
+    this.queries = new RunnerQueries(deps);
+  }
+
+  /** The bus handler: `bus.respond('runner-manager', handler.handle)`. */
+  readonly handle = async (pattern: string, payload: unknown, meta: RequestMeta) => {
+    try {
+      const known = runnerManagerPatternSchema.safeParse(pattern);
+      if (!known.success) {
+        throw RunnerException.validationFailed(
+          [
+            {
+              field: 'pattern',
+              message: `expected one of ${runnerManagerPatternSchema.options.join(', ')}; got "${pattern}"`,
+            },
+          ],
+          'request',
+        );
+      }
+      const reply = await this.dispatch(known.data, payload, meta);
+      return runnerManagerReplySchemas[known.data].parse(reply);
+    } catch (error) {
+      if (error instanceof RunnerException) throw error;
+      this.logger.error(
+        `${pattern} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+      throw new RunnerException(RunnerErrorCode.Internal, `${pattern} failed: internal error`);
+    }
+  };
+
+  private async dispatch(
+    pattern: keyof typeof runnerManagerRequestSchemas,
+    payload: unknown,
+    meta: RequestMeta,
+  ): Promise<unknown> {
+    const ctx = { correlationId: meta.correlationId };
+    switch (pattern) {
+      case 'projects.create':
+        return this.createProject.execute(
+          parsePayload(runnerManagerRequestSchemas[pattern], payload),
+        );
+      case 'projects.list':
+        return this.listProjects.execute(
+          parsePayload(runnerManagerRequestSchemas[pattern], payload ?? {}),
+        );
+      case 'projects.get':
+        return this.getProject.execute(parsePayload(runnerManagerRequestSchemas[pattern], payload));
+      case 'projects.update':
+        return this.updateProject.execute(
+          parsePayload(runnerManagerRequestSchemas[pattern], payload),
+          ctx,
+        );
+      case 'projects.archive':
+        return this.archiveProject.execute(
+          parsePayload(runnerManagerRequestSchemas[pattern], payload),
+        );
+      case 'runners.launch':
+        return this.launchRunner.execute(
+          parsePayload(runnerManagerRequestSchemas[pattern], payload),
+          ctx,
+        );
+      case 'runners.list':
+        return this.queries.list(parsePayload(runnerManagerRequestSchemas[pattern], payload ?? {}));
+      case 'runners.get':
+        return this.queries.get(parsePayload(runnerManagerRequestSchemas[pattern], payload));
+      case 'runners.stop':
+        return this.stopRunner.execute(
+          parsePayload(runnerManagerRequestSchemas[pattern], payload),
+          ctx,
+        );
+      case 'runners.cancel-queued':
+        return this.cancelQueued.execute(
+          parsePayload(runnerManagerRequestSchemas[pattern], payload),
+        );
+      case 'runners.status':
+        return this.queries.status(
+          parsePayload(runnerManagerRequestSchemas[pattern], payload ?? {}),
+        );
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import { ManualClock, RandomIdGenerator } from '@stratavore/core';
+import { createMessagingDataSource } from '@stratavore/messaging';
+import { runMigrations } from '@stratavore/persistence';
+import { type Runner } from '@stratavore/runner-manager-domain';
+
+import {
+  type LaunchedAgent,
+  type LaunchSpec,
+  type RunnerLauncher,
+  type RunnerSignal,
+} from './runner-launcher.port';
+
+export const TEST_SIGNING_KEY = 'runner-manager-test-signing-key';
+
+/** Migrates the `messaging` schema (the outbox) of a test database. */
+export async function migrateMessaging(url: string): Promise<void> {
+  const dataSource = createMessagingDataSource({ url, poolSize: 1 });
+  await dataSource.initialize();
+  try {
+    await runMigrations(dataSource);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/** A launcher that starts nothing: records launches and signals; can be told to fail. */
+export class FakeLauncher implements RunnerLauncher {
+  readonly kind = 'local' as const;
+  readonly launches: LaunchSpec[] = [];
+  readonly signals: Array<{ runnerId: string; signal: RunnerSignal }> = [];
+  failWith: Error | null = null;
+  private nextPid = 40_000;
+
+  launch(spec: LaunchSpec): Promise<LaunchedAgent> {
+    this.launches.push(spec);
+    if (this.failWith) return Promise.reject(this.failWith);
+    return Promise.resolve({ pid: this.nextPid++, host: 'test-host' });
+  }
+
+  signal(runner: Runner, signal: RunnerSignal): Promise<void> {
+    this.signals.push({ runnerId: runner.id, signal });
+    return Promise.resolve();
+  }
+}
+
+export function testDeps() {
+  return { clock: new ManualClock('2026-11-24T10:00:00Z'), ids: new RandomIdGenerator() };
+}

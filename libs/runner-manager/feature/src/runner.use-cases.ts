@@ -1,0 +1,275 @@
+import { Logger } from '@nestjs/common';
+import {
+  type CancelQueuedReply,
+  type CancelQueuedRequest,
+  type GetRunnerRequest,
+  type LaunchRunnerReply,
+  type LaunchRunnerRequest,
+  type ListRunnersRequest,
+  type ProjectStatus,
+  type RunnerListReply,
+  type RunnerReply,
+  type RunnersStatusReply,
+  type RunnersStatusRequest,
+  type StopRunnerRequest,
+} from '@stratavore/contracts';
+import { type RunnerManagerReads } from '@stratavore/runner-manager-data-access';
+import {
+  isTerminal,
+  type Project,
+  quotaExceeded,
+  type Runner,
+  runnerAlreadyEnded,
+  RunnerException,
+  type RunnerState,
+  toQueuedLaunchReply,
+  toRunnerReply,
+} from '@stratavore/runner-manager-domain';
+
+import { requireProject } from './project.use-cases';
+import {
+  type PendingLaunch,
+  type RequestContext,
+  RunnerLifecycle,
+  type RunnerManagerDeps,
+  type TransitionPatch,
+} from './runner-lifecycle';
+
+async function replyFor(reads: RunnerManagerReads, runner: Runner): Promise<RunnerReply> {
+  const project = await reads.projects.findById(runner.projectId);
+  return toRunnerReply(runner, project ?? { id: runner.projectId, name: '(unknown)' });
+}
+
+/**
+ * Launches a runner with the race-free quota of docs/runners.md: under the project's advisory
+ * lock count the active runners; full -> QuotaExceeded naming the holders, or a queued launch
+ * when `queue: true`; else insert the runner (`pending`) and `runner.launched`, commit, then
+ * start the agent and record `starting` (or `failed`, `launch_failed`).
+ */
+export class LaunchRunner {
+  private readonly lifecycle: RunnerLifecycle;
+
+  constructor(private readonly deps: RunnerManagerDeps) {
+    this.lifecycle = new RunnerLifecycle(deps);
+  }
+
+  async execute(request: LaunchRunnerRequest, ctx: RequestContext): Promise<LaunchRunnerReply> {
+    const decision = await this.deps.store.transaction(async (tx) => {
+      const found = await requireProject(tx, request.project);
+      await tx.lockProject(found.id);
+      // Re-read under the lock: maxRunners or the archive flag may have changed meanwhile.
+      const project = (await tx.projects.findById(found.id)) ?? found;
+      if (project.archivedAt !== null) throw RunnerException.projectArchived(project.name);
+      const spec = {
+        command: request.command ?? project.command,
+        prompt: request.prompt ?? null,
+        mode: request.mode,
+      };
+      const holders = await tx.runners.activeOf(project.id);
+      if (holders.length >= project.maxRunners) {
+        if (!request.queue) throw quotaExceeded(project, holders);
+        const entry = await tx.queue.enqueue({
+          id: this.deps.ids.uuid(),
+          projectId: project.id,
+          ...spec,
+          createdAt: this.deps.clock.now(),
+        });
+        return { kind: 'queued' as const, project, entry };
+      }
+      const launch = await this.lifecycle.insertPending(tx, project, spec, ctx);
+      return { kind: 'launched' as const, launch };
+    });
+    if (decision.kind === 'queued') {
+      return {
+        status: 'queued',
+        queuedLaunch: toQueuedLaunchReply(decision.entry, decision.project),
+      };
+    }
+    const [runner] = await this.lifecycle.startAgents([decision.launch], ctx);
+    return {
+      status: 'launched',
+      runner: toRunnerReply(runner ?? decision.launch.runner, decision.launch.project),
+    };
+  }
+}
+
+export interface TransitionRunnerInput extends TransitionPatch {
+  readonly runnerId: string;
+  readonly to: RunnerState;
+}
+
+/**
+ * Moves a runner through the state machine (heartbeat-ingest's events, the stale-runner
+ * detector): validates the move, writes `runner.<state>`, and when the runner ends admits the
+ * project's oldest queued launch in the same transaction, then starts its agent.
+ */
+export class TransitionRunner {
+  private readonly lifecycle: RunnerLifecycle;
+
+  constructor(private readonly deps: RunnerManagerDeps) {
+    this.lifecycle = new RunnerLifecycle(deps);
+  }
+
+  async execute(input: TransitionRunnerInput, ctx: RequestContext): Promise<RunnerReply> {
+    const { runnerId, to, ...patch } = input;
+    const { reply, admitted } = await this.deps.store.transaction(async (tx) => {
+      const seen = await tx.runners.findById(runnerId);
+      if (!seen) throw RunnerException.runnerNotFound(runnerId);
+      // Lock order everywhere: the project's advisory lock, then the runner's row.
+      await tx.lockProject(seen.projectId);
+      const current = (await tx.runners.findById(runnerId, { lock: true })) ?? seen;
+      const moved = await this.lifecycle.transition(tx, current, to, patch, ctx);
+      return { reply: await replyFor(tx, moved.runner), admitted: moved.admitted };
+    });
+    await this.lifecycle.startAgents(admitted, ctx);
+    return reply;
+  }
+}
+
+/**
+ * Stops a runner: desired state `stop` (or `kill` with `force`); running -> stopping,
+ * pending/starting -> stopped; then signals the agent (SIGTERM, or SIGKILL with `force`).
+ */
+export class StopRunner {
+  private readonly lifecycle: RunnerLifecycle;
+  private readonly logger = new Logger('StopRunner');
+
+  constructor(private readonly deps: RunnerManagerDeps) {
+    this.lifecycle = new RunnerLifecycle(deps);
+  }
+
+  async execute(request: StopRunnerRequest, ctx: RequestContext): Promise<RunnerReply> {
+    const desiredState = request.force ? ('kill' as const) : ('stop' as const);
+    const { runner, reply, admitted } = await this.deps.store.transaction(async (tx) => {
+      const seen = await tx.runners.findById(request.runner);
+      if (!seen) throw RunnerException.runnerNotFound(request.runner);
+      await tx.lockProject(seen.projectId);
+      const current = (await tx.runners.findById(request.runner, { lock: true })) ?? seen;
+      if (isTerminal(current.state)) throw runnerAlreadyEnded(current);
+      const wanted: Runner = { ...current, desiredState };
+      let result: { runner: Runner; admitted: PendingLaunch[] };
+      switch (current.state) {
+        case 'running':
+          result = await this.lifecycle.transition(
+            tx,
+            wanted,
+            'stopping',
+            { requestedBy: 'user' },
+            ctx,
+          );
+          break;
+        case 'pending':
+        case 'starting':
+          result = await this.lifecycle.transition(tx, wanted, 'stopped', {}, ctx);
+          break;
+        case 'stopping':
+          await tx.runners.save(wanted);
+          result = { runner: wanted, admitted: [] };
+          break;
+      }
+      return { ...result, reply: await replyFor(tx, result.runner) };
+    });
+    if (runner.agentPid !== null) {
+      await this.deps.launcher
+        .signal(runner, request.force ? 'SIGKILL' : 'SIGTERM')
+        .catch((error: unknown) => {
+          this.logger.warn(`runner ${runner.id}: could not signal its agent: ${String(error)}`);
+        });
+    }
+    await this.lifecycle.startAgents(admitted, ctx);
+    return reply;
+  }
+}
+
+/** Removes a queued launch. */
+export class CancelQueued {
+  constructor(private readonly deps: RunnerManagerDeps) {}
+
+  async execute(request: CancelQueuedRequest): Promise<CancelQueuedReply> {
+    return this.deps.store.transaction(async (tx) => {
+      const seen = await tx.queue.findById(request.queuedLaunch);
+      if (!seen) throw RunnerException.queuedLaunchNotFound(request.queuedLaunch);
+      await tx.lockProject(seen.projectId);
+      // Admission may have taken it between the read and the lock.
+      const entry = await tx.queue.findById(request.queuedLaunch);
+      if (!entry) throw RunnerException.queuedLaunchNotFound(request.queuedLaunch);
+      await tx.queue.remove(entry.id);
+      const project = await tx.projects.findById(entry.projectId);
+      return {
+        cancelled: toQueuedLaunchReply(
+          entry,
+          project ?? { id: entry.projectId, name: '(unknown)' },
+        ),
+      };
+    });
+  }
+}
+
+/** Runners by id, by filter, and the per-project quota picture. */
+export class RunnerQueries {
+  constructor(private readonly deps: RunnerManagerDeps) {}
+
+  get(request: GetRunnerRequest): Promise<RunnerReply> {
+    return this.deps.store.read(async (reads) => {
+      const runner = await reads.runners.findById(request.runner);
+      if (!runner) throw RunnerException.runnerNotFound(request.runner);
+      return replyFor(reads, runner);
+    });
+  }
+
+  list(request: ListRunnersRequest): Promise<RunnerListReply> {
+    return this.deps.store.read(async (reads) => {
+      const project =
+        request.project === undefined ? undefined : await requireProject(reads, request.project);
+      const runners = await reads.runners.list({
+        ...(project === undefined ? {} : { projectId: project.id }),
+        ...(request.states === undefined ? {} : { states: request.states }),
+        limit: request.limit,
+      });
+      const projects = new Map<string, Pick<Project, 'id' | 'name'>>();
+      const replies: RunnerReply[] = [];
+      for (const runner of runners) {
+        let owner = projects.get(runner.projectId);
+        if (!owner) {
+          owner = (await reads.projects.findById(runner.projectId)) ?? {
+            id: runner.projectId,
+            name: '(unknown)',
+          };
+          projects.set(runner.projectId, owner);
+        }
+        replies.push(toRunnerReply(runner, owner));
+      }
+      return { runners: replies };
+    });
+  }
+
+  status(request: RunnersStatusRequest): Promise<RunnersStatusReply> {
+    return this.deps.store.read(async (reads) => {
+      const projects =
+        request.project === undefined
+          ? await reads.projects.list({ includeArchived: false })
+          : [await requireProject(reads, request.project)];
+      const ids = projects.map((project) => project.id);
+      const counts = await reads.runners.activeCounts(ids);
+      const queued = await reads.queue.listOf(ids);
+      return {
+        projects: projects.map((project): ProjectStatus => {
+          const byState = { pending: 0, starting: 0, running: 0, stopping: 0 };
+          for (const row of counts) {
+            if (row.projectId !== project.id) continue;
+            if (row.state in byState) byState[row.state as keyof typeof byState] = row.count;
+          }
+          return {
+            project: { id: project.id, name: project.name },
+            maxRunners: project.maxRunners,
+            active: byState.pending + byState.starting + byState.running + byState.stopping,
+            byState,
+            queued: queued
+              .filter((entry) => entry.projectId === project.id)
+              .map((entry) => toQueuedLaunchReply(entry, project)),
+          };
+        }),
+      };
+    });
+  }
+}

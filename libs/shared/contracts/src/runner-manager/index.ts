@@ -1,0 +1,3 @@
+export * from './runner-manager.errors';
+export * from './runner-manager.replies';
+export * from './runner-manager.requests';

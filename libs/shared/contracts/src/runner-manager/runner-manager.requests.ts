@@ -1,0 +1,195 @@
+import { z } from 'zod';
+
+/** The bus service name of runner-manager. */
+export const RUNNER_MANAGER_SERVICE = 'runner-manager';
+
+/** Request patterns served by runner-manager (docs/runners.md). */
+export const runnerManagerPatterns = [
+  'projects.create',
+  'projects.list',
+  'projects.get',
+  'projects.update',
+  'projects.archive',
+  'runners.launch',
+  'runners.list',
+  'runners.get',
+  'runners.stop',
+  'runners.cancel-queued',
+  'runners.status',
+] as const;
+
+export const runnerManagerPatternSchema = z.enum(runnerManagerPatterns);
+export type RunnerManagerPattern = z.infer<typeof runnerManagerPatternSchema>;
+
+/** Runner states; terminal: `completed`, `failed`, `stopped`. */
+export const runnerStateSchema = z.enum([
+  'pending',
+  'starting',
+  'running',
+  'stopping',
+  'completed',
+  'failed',
+  'stopped',
+]);
+
+/** What the user wants of a runner; the agent reads it in its heartbeat answer. */
+export const desiredStateSchema = z.enum(['run', 'stop', 'kill']);
+
+export const PROJECT_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const MAX_RUNNERS_LIMIT = 1000;
+export const DEFAULT_AGENT_COMMAND: readonly string[] = ['claude'];
+
+export const projectNameSchema = z.string().regex(PROJECT_NAME_PATTERN, {
+  error: `expected a project name matching ${PROJECT_NAME_PATTERN.source} (lowercase letters, digits and dashes, at most 63 characters)`,
+});
+
+/** A project by id (uuid) or by name (non-archived projects only). */
+export const projectRefSchema = z
+  .string({ error: 'expected a project id or name' })
+  .min(1, { error: 'expected a project id or name' });
+
+const absolutePathSchema = z
+  .string({ error: 'expected an absolute path' })
+  .regex(/^\//, { error: 'expected an absolute path (starting with /)' });
+
+/** An argv array: at least the program, no empty strings. */
+export const commandSchema = z
+  .array(z.string().min(1, { error: 'expected a non-empty argument' }), {
+    error: 'expected an argv array of strings',
+  })
+  .min(1, { error: 'expected at least the program to run' });
+
+const maxRunnersSchema = z
+  .number({ error: `expected an integer from 1 to ${MAX_RUNNERS_LIMIT}` })
+  .int({ error: `expected an integer from 1 to ${MAX_RUNNERS_LIMIT}` })
+  .min(1, { error: `expected an integer from 1 to ${MAX_RUNNERS_LIMIT}` })
+  .max(MAX_RUNNERS_LIMIT, { error: `expected an integer from 1 to ${MAX_RUNNERS_LIMIT}` });
+
+/**
+ * One environment variable of a project. In an update, a secret entry without `value` keeps the
+ * stored value (clients never see secret values, so they cannot send them back).
+ */
+export const envEntryInputSchema = z.strictObject({
+  name: z.string().regex(ENV_NAME_PATTERN, {
+    error: `expected an environment variable name matching ${ENV_NAME_PATTERN.source}`,
+  }),
+  value: z.string({ error: 'expected a string value' }).optional(),
+  secret: z.boolean({ error: 'expected true or false' }).default(false),
+});
+
+const envListSchema = z.array(envEntryInputSchema).superRefine((entries, ctx) => {
+  const seen = new Set<string>();
+  entries.forEach((entry, index) => {
+    if (seen.has(entry.name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, 'name'],
+        message: `expected unique names; ${entry.name} appears twice`,
+      });
+    }
+    seen.add(entry.name);
+  });
+});
+
+export const createProjectRequestSchema = z.strictObject({
+  name: projectNameSchema,
+  path: absolutePathSchema,
+  description: z.string().max(2000).default(''),
+  command: commandSchema.default([...DEFAULT_AGENT_COMMAND]),
+  maxRunners: maxRunnersSchema.default(1),
+  env: envListSchema
+    .superRefine((entries, ctx) => {
+      entries.forEach((entry, index) => {
+        if (entry.value === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [index, 'value'],
+            message: 'expected a string value',
+          });
+        }
+      });
+    })
+    .default([]),
+});
+
+export const listProjectsRequestSchema = z.strictObject({
+  includeArchived: z.boolean().default(false),
+});
+
+export const getProjectRequestSchema = z.strictObject({ project: projectRefSchema });
+
+export const updateProjectRequestSchema = z.strictObject({
+  project: projectRefSchema,
+  name: projectNameSchema.optional(),
+  path: absolutePathSchema.optional(),
+  description: z.string().max(2000).optional(),
+  command: commandSchema.optional(),
+  maxRunners: maxRunnersSchema.optional(),
+  /** Replaces the whole list. */
+  env: envListSchema.optional(),
+});
+
+export const archiveProjectRequestSchema = z.strictObject({ project: projectRefSchema });
+
+export const launchRunnerRequestSchema = z.strictObject({
+  project: projectRefSchema,
+  prompt: z.string().min(1).max(100_000).optional(),
+  /** Overrides the project's default command. */
+  command: commandSchema.optional(),
+  mode: z.enum(['headless', 'interactive']).default('headless'),
+  /** When the project is full: wait in its FIFO queue instead of failing with QuotaExceeded. */
+  queue: z.boolean({ error: 'expected true or false' }).default(false),
+});
+
+export const listRunnersRequestSchema = z.strictObject({
+  project: projectRefSchema.optional(),
+  states: z.array(runnerStateSchema).min(1).optional(),
+  limit: z.number().int().min(1).max(500).default(100),
+});
+
+const runnerIdSchema = z.uuid({ error: 'expected a runner id (uuid)' });
+
+export const getRunnerRequestSchema = z.strictObject({ runner: runnerIdSchema });
+
+export const stopRunnerRequestSchema = z.strictObject({
+  runner: runnerIdSchema,
+  /** `true`: desired state `kill` and SIGKILL; otherwise `stop` and SIGTERM. */
+  force: z.boolean().default(false),
+});
+
+export const cancelQueuedRequestSchema = z.strictObject({
+  queuedLaunch: z.uuid({ error: 'expected a queued launch id (uuid)' }),
+});
+
+export const runnersStatusRequestSchema = z.strictObject({
+  project: projectRefSchema.optional(),
+});
+
+/** The payload schema of each pattern. */
+export const runnerManagerRequestSchemas = {
+  'projects.create': createProjectRequestSchema,
+  'projects.list': listProjectsRequestSchema,
+  'projects.get': getProjectRequestSchema,
+  'projects.update': updateProjectRequestSchema,
+  'projects.archive': archiveProjectRequestSchema,
+  'runners.launch': launchRunnerRequestSchema,
+  'runners.list': listRunnersRequestSchema,
+  'runners.get': getRunnerRequestSchema,
+  'runners.stop': stopRunnerRequestSchema,
+  'runners.cancel-queued': cancelQueuedRequestSchema,
+  'runners.status': runnersStatusRequestSchema,
+} as const satisfies Record<RunnerManagerPattern, z.ZodType>;
+
+export type CreateProjectRequest = z.output<typeof createProjectRequestSchema>;
+export type ListProjectsRequest = z.output<typeof listProjectsRequestSchema>;
+export type GetProjectRequest = z.output<typeof getProjectRequestSchema>;
+export type UpdateProjectRequest = z.output<typeof updateProjectRequestSchema>;
+export type ArchiveProjectRequest = z.output<typeof archiveProjectRequestSchema>;
+export type LaunchRunnerRequest = z.output<typeof launchRunnerRequestSchema>;
+export type ListRunnersRequest = z.output<typeof listRunnersRequestSchema>;
+export type GetRunnerRequest = z.output<typeof getRunnerRequestSchema>;
+export type StopRunnerRequest = z.output<typeof stopRunnerRequestSchema>;
+export type CancelQueuedRequest = z.output<typeof cancelQueuedRequestSchema>;
+export type RunnersStatusRequest = z.output<typeof runnersStatusRequestSchema>;
+export type EnvEntryInput = z.output<typeof envEntryInputSchema>;
