@@ -1,0 +1,94 @@
+import { z } from 'zod';
+
+import { defineEvent } from './event-contract';
+
+const runnerRef = {
+  runnerId: z.uuid(),
+  projectId: z.uuid(),
+};
+
+export const runnerLaunchedV1 = defineEvent({
+  type: 'runner.launched',
+  version: 1,
+  data: z.object({
+    ...runnerRef,
+    agentCommand: z.string().min(1),
+    prompt: z.string().optional(),
+    mode: z.enum(['headless', 'interactive']),
+    launcher: z.enum(['local', 'kubernetes']),
+    reservedTokens: z.number().int().nonnegative().optional(),
+  }),
+});
+
+export const runnerStartingV1 = defineEvent({
+  type: 'runner.starting',
+  version: 1,
+  data: z.object({ ...runnerRef, pid: z.number().int().positive().optional() }),
+});
+
+export const runnerRunningV1 = defineEvent({
+  type: 'runner.running',
+  version: 1,
+  data: z.object({
+    ...runnerRef,
+    pid: z.number().int().positive().optional(),
+    sessionId: z.string().min(1).optional(),
+  }),
+});
+
+export const runnerStoppingV1 = defineEvent({
+  type: 'runner.stopping',
+  version: 1,
+  data: z.object({
+    ...runnerRef,
+    requestedBy: z.enum(['user', 'budget', 'system']),
+    reason: z.string().optional(),
+  }),
+});
+
+export const runnerStoppedV1 = defineEvent({
+  type: 'runner.stopped',
+  version: 1,
+  data: z.object({ ...runnerRef, exitCode: z.number().int().nullable().optional() }),
+});
+
+export const runnerCompletedV1 = defineEvent({
+  type: 'runner.completed',
+  version: 1,
+  data: z.object({
+    ...runnerRef,
+    exitCode: z.number().int(),
+    sessionId: z.string().min(1).optional(),
+  }),
+});
+
+/** Why a runner failed; `heartbeat_timeout` comes from the stale-runner detector. */
+export const runnerFailureReasonSchema = z.enum([
+  'heartbeat_timeout',
+  'launch_failed',
+  'agent_crashed',
+  'nonzero_exit',
+  'killed',
+  'budget_exceeded',
+]);
+
+export const runnerFailedV1 = defineEvent({
+  type: 'runner.failed',
+  version: 1,
+  data: z.object({
+    ...runnerRef,
+    reason: runnerFailureReasonSchema,
+    detail: z.string().optional(),
+    exitCode: z.number().int().nullable().optional(),
+  }),
+});
+
+export const runnerEvents = [
+  runnerLaunchedV1,
+  runnerStartingV1,
+  runnerRunningV1,
+  runnerStoppingV1,
+  runnerStoppedV1,
+  runnerCompletedV1,
+  runnerFailedV1,
+] as const;

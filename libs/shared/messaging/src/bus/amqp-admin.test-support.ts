@@ -1,0 +1,51 @@
+// Test-only broker access: inspect and delete what a test declared.
+import { type Channel, type ChannelModel, connect, type GetMessage } from 'amqplib';
+
+export class AmqpAdmin {
+  private constructor(
+    private readonly connection: ChannelModel,
+    private channel: Channel,
+  ) {}
+
+  static async open(url: string): Promise<AmqpAdmin> {
+    const connection = await connect(url);
+    return new AmqpAdmin(connection, await connection.createChannel());
+  }
+
+  /** Fetches one message (acking it) or undefined when the queue is empty. */
+  async get(queue: string): Promise<GetMessage | undefined> {
+    const message = await this.channel.get(queue, { noAck: true });
+    return message === false ? undefined : message;
+  }
+
+  async messageCount(queue: string): Promise<number> {
+    return (await this.channel.checkQueue(queue)).messageCount;
+  }
+
+  async declareQueue(queue: string, exchange: string, pattern: string): Promise<void> {
+    await this.channel.assertExchange(exchange, 'topic', { durable: true });
+    await this.channel.assertQueue(queue, { durable: true });
+    await this.channel.bindQueue(queue, exchange, pattern);
+  }
+
+  async deleteQueues(...queues: string[]): Promise<void> {
+    for (const queue of queues) await this.safely((ch) => ch.deleteQueue(queue));
+  }
+
+  async deleteExchanges(...exchanges: string[]): Promise<void> {
+    for (const exchange of exchanges) await this.safely((ch) => ch.deleteExchange(exchange));
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  // A failed delete (e.g. 404) closes the channel; reopen and carry on.
+  private async safely(op: (channel: Channel) => Promise<unknown>): Promise<void> {
+    try {
+      await op(this.channel);
+    } catch {
+      this.channel = await this.connection.createChannel();
+    }
+  }
+}
