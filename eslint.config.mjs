@@ -8,6 +8,9 @@ import tseslint from 'typescript-eslint';
 /** Technology that only data-access libraries (and the tools/tests that set them up) may import. */
 const dataAccessOnly = ['typeorm', 'typeorm/*', 'pg', 'pg-*', 'amqp-connection-manager', 'amqplib'];
 
+/** The test harness never ships: only tests and test-support files import it. */
+const testingOnly = { name: '@stratavore/testing', message: 'The test harness is for tests only.' };
+
 export default tseslint.config(
   {
     ignores: ['**/dist/**', '**/node_modules/**', '**/.nx/**', '**/coverage/**', '**/tmp/**'],
@@ -43,6 +46,8 @@ export default tseslint.config(
           depConstraints: [
             // Kinds: apps compose; features hold rules and never import each other;
             // data-access holds technology; domain holds contracts; util holds plain helpers.
+            // type:testing is open to every kind here; no-restricted-imports below keeps the
+            // harness out of non-test files.
             {
               sourceTag: 'type:app',
               onlyDependOnLibsWithTags: [
@@ -50,18 +55,32 @@ export default tseslint.config(
                 'type:data-access',
                 'type:domain',
                 'type:util',
+                'type:testing',
               ],
             },
             {
               sourceTag: 'type:feature',
-              onlyDependOnLibsWithTags: ['type:data-access', 'type:domain', 'type:util'],
+              onlyDependOnLibsWithTags: [
+                'type:data-access',
+                'type:domain',
+                'type:util',
+                'type:testing',
+              ],
             },
             {
               sourceTag: 'type:data-access',
-              onlyDependOnLibsWithTags: ['type:data-access', 'type:domain', 'type:util'],
+              onlyDependOnLibsWithTags: [
+                'type:data-access',
+                'type:domain',
+                'type:util',
+                'type:testing',
+              ],
             },
-            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:util'] },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
+            {
+              sourceTag: 'type:domain',
+              onlyDependOnLibsWithTags: ['type:domain', 'type:util', 'type:testing'],
+            },
+            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:testing'] },
             {
               sourceTag: 'type:testing',
               onlyDependOnLibsWithTags: ['type:data-access', 'type:domain', 'type:util'],
@@ -119,6 +138,19 @@ export default tseslint.config(
     },
   },
   {
+    // The test harness never ships: only tests (and test support files) import it.
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.test-support.ts', 'libs/shared/testing/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [testingOnly],
+        },
+      ],
+    },
+  },
+  {
     // Only data-access libraries talk to PostgreSQL or RabbitMQ directly.
     files: [
       'apps/**/*.ts',
@@ -133,6 +165,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
+          paths: [testingOnly],
           patterns: [
             {
               group: dataAccessOnly,

@@ -8,8 +8,6 @@ import { createProjectGraphAsync } from '@nx/devkit';
  * source text as if it lived inside a project, through the workspace's own eslint.config.mjs
  * (type-aware rules switched off: the files are virtual), in a child process (lint-text.mjs).
  */
-const workspaceRoot = join(__dirname, '..');
-
 interface Case {
   readonly what: string;
   readonly file: string;
@@ -53,6 +51,18 @@ const cases: readonly Case[] = [
     file: 'apps/notifier/src/boundary-fixture.ts',
     code: "import { connect } from 'amqp-connection-manager';\nexport const x = connect;\n",
     rule: 'no-restricted-imports',
+  },
+  {
+    what: 'production code importing the test harness',
+    file: 'libs/shared/persistence/src/boundary-fixture.ts',
+    code: "import { waitFor } from '@stratavore/testing';\nexport const x = waitFor;\n",
+    rule: 'no-restricted-imports',
+  },
+  {
+    what: 'a test importing the test harness (allowed)',
+    file: 'libs/shared/persistence/src/boundary-fixture.int-spec.ts',
+    code: "import { waitFor } from '@stratavore/testing';\n\nit('waits', async () => {\n  await expect(waitFor(() => true)).resolves.toBeDefined();\n});\n",
+    rule: null,
   },
   {
     what: 'a focused test',

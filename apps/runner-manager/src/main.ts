@@ -1,1 +1,28 @@
-export {};
+import 'reflect-metadata';
+
+import { join } from 'node:path';
+
+import { defaultDataDir } from '@stratavore/embedded-postgres';
+import { RunnerManagerModule, runnerManagerEnvSchema } from '@stratavore/runner-manager';
+import { runService } from '@stratavore/service-runtime';
+
+/** The agent is built beside this app: dist/apps/agent/apps/agent/src/main.js. */
+const bundledAgent = join(__dirname, '../../../../agent/apps/agent/src/main.js');
+
+void runService({
+  service: 'runner-manager',
+  defaultHttpPort: 7412,
+  config: runnerManagerEnvSchema.shape,
+  imports: (config) => [
+    RunnerManagerModule.forRoot({
+      databaseUrl: config.DATABASE_URL,
+      signingKey: config.EVENT_SIGNING_KEY,
+      launcher: {
+        agentMainPath: config.AGENT_MAIN_PATH ?? bundledAgent,
+        heartbeatUrl: config.HEARTBEAT_URL ?? 'http://127.0.0.1:7414',
+        logDir: config.RUNNER_LOG_DIR ?? join(defaultDataDir(), 'runners'),
+        heartbeatIntervalMs: config.HEARTBEAT_INTERVAL,
+      },
+    }),
+  ],
+});

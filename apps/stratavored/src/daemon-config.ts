@@ -1,0 +1,24 @@
+import { commonConfigSchema, url } from '@stratavore/config';
+import { outboxRelayEnvSchema } from '@stratavore/outbox-relay';
+import { httpPort } from '@stratavore/service-runtime';
+import { z } from 'zod';
+
+/**
+ * The daemon's environment. Unlike the separate services, `DATABASE_URL` and `AMQP_URL` are
+ * optional: without them it starts its own PostgreSQL and uses the in-process bus.
+ */
+export const daemonConfigSchema = commonConfigSchema.extend({
+  ...outboxRelayEnvSchema.shape,
+  /** `DATABASE_URL`: use this PostgreSQL instead of the embedded one. */
+  DATABASE_URL: url(['postgres', 'postgresql']).optional(),
+  /** `AMQP_URL`: use RabbitMQ instead of the in-process bus. */
+  AMQP_URL: url(['amqp', 'amqps']).optional(),
+  /** `HTTP_PORT`: the API, /health and /metrics (default 7411; 0 picks a free port). */
+  HTTP_PORT: httpPort().default(7411),
+  /** `HTTP_HOST`: loopback by default; the daemon is a single-user, single-machine server. */
+  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  /** `STRATAVORE_DATA_DIR`: where the embedded PostgreSQL keeps its data. */
+  STRATAVORE_DATA_DIR: z.string().min(1).optional(),
+});
+
+export type DaemonConfig = z.output<typeof daemonConfigSchema>;
