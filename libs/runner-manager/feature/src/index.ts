@@ -6,3 +6,4 @@ export * from './runner-lifecycle';
 export * from './runner-manager.handler';
 export * from './runner-manager.module';
 export * from './runner-token';
+export * from './runner-manager.env';

@@ -15,8 +15,11 @@ import {
 export interface LocalProcessLauncherOptions {
   /** The agent's entry point (`dist/apps/agent/apps/agent/src/main.js`). */
   readonly agentMainPath: string;
-  /** Base URL the agent sends heartbeats to. */
-  readonly heartbeatUrl: string;
+  /**
+   * Base URL the agent sends heartbeats to; a function when it is known only once the HTTP
+   * server listens (the single-node daemon on a port picked by the OS).
+   */
+  readonly heartbeatUrl: string | (() => string);
   /** Where the agent's own output (`<runner-id>.agent.log`) and the child's log go. */
   readonly logDir: string;
   /** Heartbeat interval handed to the agent (default 10 000 ms). */
@@ -73,7 +76,10 @@ export class LocalProcessLauncher implements RunnerLauncher {
             ...envToProcessEnv(project.env),
             STRATAVORE_RUNNER_ID: runner.id,
             STRATAVORE_RUNNER_TOKEN: token,
-            STRATAVORE_HEARTBEAT_URL: this.options.heartbeatUrl,
+            STRATAVORE_HEARTBEAT_URL:
+              typeof this.options.heartbeatUrl === 'function'
+                ? this.options.heartbeatUrl()
+                : this.options.heartbeatUrl,
             STRATAVORE_LOG_DIR: this.options.logDir,
             ...(runner.prompt === null ? {} : { STRATAVORE_PROMPT: runner.prompt }),
           },
