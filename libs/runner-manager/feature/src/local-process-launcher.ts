@@ -51,8 +51,11 @@ function inheritedEnv(): NodeJS.ProcessEnv {
  */
 export class LocalProcessLauncher implements RunnerLauncher {
   readonly kind = 'local' as const;
+  readonly heartbeatIntervalMs: number;
 
-  constructor(private readonly options: LocalProcessLauncherOptions) {}
+  constructor(private readonly options: LocalProcessLauncherOptions) {
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 10_000;
+  }
 
   async launch({ runner, project, token }: LaunchSpec): Promise<LaunchedAgent> {
     mkdirSync(this.options.logDir, { recursive: true });
@@ -63,7 +66,7 @@ export class LocalProcessLauncher implements RunnerLauncher {
         [
           this.options.agentMainPath,
           '--interval',
-          `${this.options.heartbeatIntervalMs ?? 10_000}ms`,
+          `${this.heartbeatIntervalMs}ms`,
           '--',
           ...runner.command,
         ],

@@ -21,6 +21,8 @@ export type RunnerSignal = 'SIGTERM' | 'SIGKILL';
 export interface RunnerLauncher {
   /** Recorded in `runner.launched`. */
   readonly kind: 'local' | 'kubernetes';
+  /** The heartbeat interval agents are started with (recorded in `runner.launched`). */
+  readonly heartbeatIntervalMs?: number;
   /** Resolves once the agent process exists; rejects when it could not be started. */
   launch(spec: LaunchSpec): Promise<LaunchedAgent>;
   /** Asks the runner's agent to stop (SIGTERM) or kills it (SIGKILL); a gone agent is fine. */

@@ -117,6 +117,10 @@ export class RunnerLifecycle {
           ...(runner.prompt === null ? {} : { prompt: runner.prompt }),
           mode: runner.mode,
           launcher: this.deps.launcher.kind,
+          tokenHash: runner.tokenHash,
+          ...(this.deps.launcher.heartbeatIntervalMs === undefined
+            ? {}
+            : { heartbeatIntervalMs: this.deps.launcher.heartbeatIntervalMs }),
         },
       }),
     ]);

@@ -17,6 +17,10 @@ export const runnerLaunchedV1 = defineEvent({
     mode: z.enum(['headless', 'interactive']),
     launcher: z.enum(['local', 'kubernetes']),
     reservedTokens: z.number().int().nonnegative().optional(),
+    /** sha256 (hex) of the runner's secret token: heartbeat-ingest authenticates with it. */
+    tokenHash: z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex digest'),
+    /** The heartbeat interval the agent was started with. */
+    heartbeatIntervalMs: z.number().int().positive().optional(),
   }),
 });
 
