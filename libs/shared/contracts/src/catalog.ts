@@ -1,8 +1,9 @@
 import { budgetEvents } from './budget-events';
 import { EventCatalog } from './event-contract';
+import { heartbeatIngestEvents } from './heartbeat-ingest';
 import { runnerEvents } from './runner-events';
 
-const allEvents = [...runnerEvents, ...budgetEvents] as const;
+const allEvents = [...runnerEvents, ...budgetEvents, ...heartbeatIngestEvents] as const;
 
 /** Every event contract Stratavore publishes. */
 export type StratavoreEvent = (typeof allEvents)[number];

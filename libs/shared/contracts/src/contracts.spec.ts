@@ -65,12 +65,16 @@ describe('EventCatalog', () => {
     );
   });
 
-  it('declares the runner, usage and budget events at version 1', () => {
+  it('declares the runner, heartbeat, usage and budget events at version 1', () => {
     const types = stratavoreEvents.contracts().map((c) => `${c.type}@${c.version}`);
     expect(types.sort()).toEqual(
       [
         'budget.exceeded',
         'budget.warning',
+        'heartbeat.exited',
+        'heartbeat.first-received',
+        'heartbeat.mass-stale',
+        'heartbeat.runner-stale',
         'runner.completed',
         'runner.failed',
         'runner.launched',

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 
-import { stratavoreEvents } from '../catalog';
 import { defineEvent } from '../event-contract';
 import { runnerFailureReasonSchema } from '../runner-events';
 
@@ -93,10 +92,3 @@ export const heartbeatIngestEvents = [
 ] as const;
 
 export type HeartbeatIngestEvent = (typeof heartbeatIngestEvents)[number];
-
-/**
- * The Stratavore catalog plus heartbeat-ingest's events: what heartbeat-ingest builds its
- * envelopes against (`usage.reported` included), and what a consumer of its events validates
- * with until the shared catalog lists them.
- */
-export const heartbeatIngestCatalog = stratavoreEvents.extend(heartbeatIngestEvents);

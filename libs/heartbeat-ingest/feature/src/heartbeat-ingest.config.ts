@@ -1,0 +1,22 @@
+import { duration } from '@stratavore/config';
+import { z } from 'zod';
+
+/** heartbeat-ingest's own environment variables (docs/heartbeats.md). */
+export const heartbeatIngestConfigSchema = z.object({
+  /** `HEARTBEAT_FLUSH_INTERVAL`: write buffered heartbeats at least this often. Default 1s. */
+  HEARTBEAT_FLUSH_INTERVAL: duration().default(1_000),
+  /** `HEARTBEAT_FLUSH_MAX_ENTRIES`: write as soon as this many runners are buffered. Default 500. */
+  HEARTBEAT_FLUSH_MAX_ENTRIES: z.coerce.number().int().positive().default(500),
+  /** `HEARTBEAT_DEFAULT_INTERVAL`: a runner's interval when `runner.launched` has none. 10s. */
+  HEARTBEAT_DEFAULT_INTERVAL: duration().default(10_000),
+  /** `STALE_AFTER_INTERVALS`: silent intervals before a runner is stale. Default 3. */
+  STALE_AFTER_INTERVALS: z.coerce.number().int().positive().default(3),
+  /** `STALE_CHECK_INTERVAL`: how often the leader looks for stale runners. Default 10s. */
+  STALE_CHECK_INTERVAL: duration().default(10_000),
+  /** `STALE_GRACE`: no runner is judged for this long after the detector starts acting. */
+  STALE_GRACE: duration().optional(),
+  /** `MASS_STALE_MIN_ACTIVE`: the mass-stale brake applies from this many active runners. 3. */
+  MASS_STALE_MIN_ACTIVE: z.coerce.number().int().positive().default(3),
+});
+
+export type HeartbeatIngestConfig = z.output<typeof heartbeatIngestConfigSchema>;
