@@ -74,6 +74,11 @@ export interface RunnerManagerTransaction extends RunnerManagerReads {
   lockProject(projectId: string): Promise<void>;
   /** Writes events to `messaging.outbox` in this transaction. */
   appendEvents(envelopes: readonly EventEnvelope[]): Promise<void>;
+  /**
+   * Records (consumer, event id) in `messaging.inbox` in this transaction; false when it was
+   * already there (a redelivery), in which case the caller does nothing.
+   */
+  claimInbox(consumer: string, eventId: string): Promise<boolean>;
 }
 
 /** Runs work in one transaction (commit on resolve, rollback on throw), or reads outside one. */

@@ -302,5 +302,13 @@ export function transactionOn(manager: EntityManager): RunnerManagerTransaction 
     ...readsOn(manager),
     lockProject: (projectId) => advisoryXactLock(manager, projectLockKey(projectId)),
     appendEvents: (envelopes) => outbox.append(manager, envelopes),
+    claimInbox: async (consumer, eventId) => {
+      const inserted = await manager.query<unknown[]>(
+        `INSERT INTO messaging.inbox (consumer, event_id) VALUES ($1, $2)
+         ON CONFLICT (consumer, event_id) DO NOTHING RETURNING 1`,
+        [consumer, eventId],
+      );
+      return inserted.length > 0;
+    },
   };
 }

@@ -11,8 +11,14 @@ import { CLOCK, type Clock, ID_GENERATOR, type IdGenerator } from '@stratavore/c
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@stratavore/messaging';
 import { RunnerManagerStore } from '@stratavore/runner-manager-data-access';
 
+import {
+  HEARTBEAT_SIGNAL_PATTERNS,
+  HeartbeatSignalsConsumer,
+  RUNNER_MANAGER_CONSUMER,
+} from './heartbeat-signals.consumer';
 import { LocalProcessLauncher, type LocalProcessLauncherOptions } from './local-process-launcher';
 import { RUNNER_LAUNCHER, type RunnerLauncher } from './runner-launcher.port';
+import { type RunnerManagerDeps } from './runner-lifecycle';
 import { RunnerManagerRequestHandler } from './runner-manager.handler';
 import { randomRunnerTokens, type RunnerTokenSource } from './runner-token';
 
@@ -27,6 +33,8 @@ export interface RunnerManagerModuleOptions {
   readonly tokens?: RunnerTokenSource;
 }
 
+const RUNNER_MANAGER_DEPS = Symbol('RUNNER_MANAGER_DEPS');
+
 /** Nest injection token of the opened {@link RunnerManagerStore}. */
 export const RUNNER_MANAGER_STORE = Symbol('RUNNER_MANAGER_STORE');
 
@@ -35,21 +43,29 @@ export const RUNNER_MANAGER_STORE = Symbol('RUNNER_MANAGER_STORE');
 export class RunnerManagerLifecycle
   implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
 {
-  private subscription: Subscription | null = null;
+  private subscriptions: Subscription[] = [];
 
   constructor(
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(RunnerManagerRequestHandler) private readonly handler: RunnerManagerRequestHandler,
+    @Inject(HeartbeatSignalsConsumer) private readonly signals: HeartbeatSignalsConsumer,
     @Inject(RUNNER_MANAGER_STORE) private readonly store: RunnerManagerStore,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.subscription = await this.bus.respond(this.handler.service, this.handler.handle);
+    this.subscriptions.push(
+      await this.bus.subscribe(
+        { consumer: RUNNER_MANAGER_CONSUMER, patterns: HEARTBEAT_SIGNAL_PATTERNS },
+        this.signals.handle,
+      ),
+      await this.bus.respond(this.handler.service, this.handler.handle),
+    );
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await this.subscription?.cancel();
-    this.subscription = null;
+    const subscriptions = this.subscriptions;
+    this.subscriptions = [];
+    await Promise.all(subscriptions.map((s) => s.cancel()));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -85,22 +101,31 @@ export class RunnerManagerModule {
               : new LocalProcessLauncher(options.launcher),
         },
         {
-          provide: RunnerManagerRequestHandler,
+          provide: RUNNER_MANAGER_DEPS,
           inject: [RUNNER_MANAGER_STORE, RUNNER_LAUNCHER, CLOCK, ID_GENERATOR],
           useFactory: (
             store: RunnerManagerStore,
             launcher: RunnerLauncher,
             clock: Clock,
             ids: IdGenerator,
-          ) =>
-            new RunnerManagerRequestHandler({
-              store,
-              launcher,
-              clock,
-              ids,
-              tokens: options.tokens ?? randomRunnerTokens,
-              signingKey: options.signingKey,
-            }),
+          ): RunnerManagerDeps => ({
+            store,
+            launcher,
+            clock,
+            ids,
+            tokens: options.tokens ?? randomRunnerTokens,
+            signingKey: options.signingKey,
+          }),
+        },
+        {
+          provide: RunnerManagerRequestHandler,
+          inject: [RUNNER_MANAGER_DEPS],
+          useFactory: (deps: RunnerManagerDeps) => new RunnerManagerRequestHandler(deps),
+        },
+        {
+          provide: HeartbeatSignalsConsumer,
+          inject: [RUNNER_MANAGER_DEPS],
+          useFactory: (deps: RunnerManagerDeps) => new HeartbeatSignalsConsumer(deps),
         },
         RunnerManagerLifecycle,
       ],

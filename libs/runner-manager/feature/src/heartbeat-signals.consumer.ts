@@ -1,0 +1,136 @@
+import { Logger } from '@nestjs/common';
+import {
+  type EventDataOf,
+  type EventEnvelope,
+  type heartbeatExitedV1,
+  type heartbeatFirstReceivedV1,
+  type heartbeatRunnerStaleV1,
+} from '@stratavore/contracts';
+import { type DeliveredEvent, type HandlerResult } from '@stratavore/messaging';
+import { type RunnerManagerTransaction } from '@stratavore/runner-manager-data-access';
+import { canTransition, isTerminal, type Runner } from '@stratavore/runner-manager-domain';
+
+import {
+  type PendingLaunch,
+  RunnerLifecycle,
+  type RunnerManagerDeps,
+  type TransitionPatch,
+} from './runner-lifecycle';
+
+/** The consumer (queue and inbox) name of runner-manager. */
+export const RUNNER_MANAGER_CONSUMER = 'runner-manager';
+
+/** What runner-manager hears from heartbeat-ingest. */
+export const HEARTBEAT_SIGNAL_PATTERNS = [
+  'heartbeat.first-received',
+  'heartbeat.exited',
+  'heartbeat.runner-stale',
+] as const;
+
+type Decision =
+  | { readonly kind: 'move'; readonly to: Runner['state']; readonly patch: TransitionPatch }
+  | { readonly kind: 'ignore'; readonly why: string }
+  | { readonly kind: 'wait'; readonly why: string };
+
+/**
+ * Turns heartbeat-ingest's signals into runner transitions, once per event (inbox row and
+ * transition commit together):
+ * - `heartbeat.first-received`: starting -> running (with the child's pid); a runner still
+ *   `pending` (its launch not yet recorded) is retried later.
+ * - `heartbeat.exited`: -> completed | failed | stopped, as heartbeat-ingest read the final report.
+ * - `heartbeat.runner-stale`: -> failed with reason `heartbeat_timeout`.
+ * A signal about a runner that already moved past it (or ended) is acknowledged and ignored.
+ */
+export class HeartbeatSignalsConsumer {
+  private readonly lifecycle: RunnerLifecycle;
+  private readonly logger = new Logger('HeartbeatSignals');
+
+  constructor(private readonly deps: RunnerManagerDeps) {
+    this.lifecycle = new RunnerLifecycle(deps);
+  }
+
+  readonly handle = async ({ envelope }: DeliveredEvent): Promise<HandlerResult> => {
+    const runnerId = (envelope.data as { runnerId?: unknown }).runnerId;
+    if (typeof runnerId !== 'string') return 'dead-letter';
+    const ctx = { correlationId: envelope.correlationId };
+    const outcome = await this.deps.store.transaction(async (tx) => {
+      const seen = await tx.runners.findById(runnerId);
+      if (!seen) return { result: 'dead-letter' as const, admitted: [] as PendingLaunch[] };
+      await tx.lockProject(seen.projectId);
+      const runner = (await tx.runners.findById(runnerId, { lock: true })) ?? seen;
+      const decision = decide(envelope, runner);
+      if (decision.kind === 'wait') {
+        return { result: 'retry' as const, admitted: [] as PendingLaunch[] };
+      }
+      if (!(await claim(tx, envelope))) return { result: 'ack' as const, admitted: [] };
+      if (decision.kind === 'ignore') {
+        this.logger.debug(`${envelope.type} for runner ${runner.id} ignored: ${decision.why}`);
+        return { result: 'ack' as const, admitted: [] };
+      }
+      const moved = await this.lifecycle.transition(tx, runner, decision.to, decision.patch, ctx);
+      return { result: 'ack' as const, admitted: moved.admitted };
+    });
+    await this.lifecycle.startAgents(outcome.admitted, ctx);
+    return outcome.result;
+  };
+}
+
+function claim(tx: RunnerManagerTransaction, envelope: EventEnvelope): Promise<boolean> {
+  return tx.claimInbox(RUNNER_MANAGER_CONSUMER, envelope.id);
+}
+
+/** What a signal means for a runner in its current state. Exported for tests. */
+export function decide(envelope: EventEnvelope, runner: Runner): Decision {
+  if (isTerminal(runner.state)) return { kind: 'ignore', why: `runner already ${runner.state}` };
+  switch (envelope.type) {
+    case 'heartbeat.first-received': {
+      const data = envelope.data as EventDataOf<typeof heartbeatFirstReceivedV1>;
+      if (runner.state === 'pending') return { kind: 'wait', why: 'launch not recorded yet' };
+      if (runner.state !== 'starting') return { kind: 'ignore', why: `runner is ${runner.state}` };
+      return {
+        kind: 'move',
+        to: 'running',
+        patch: { pid: data.pid, sessionId: data.sessionId },
+      };
+    }
+    case 'heartbeat.exited': {
+      const data = envelope.data as EventDataOf<typeof heartbeatExitedV1>;
+      if (runner.state === 'pending') return { kind: 'wait', why: 'launch not recorded yet' };
+      const patch: TransitionPatch = {
+        exitCode: data.exitCode,
+        signal: data.signal,
+        ...(data.sessionId === null ? {} : { sessionId: data.sessionId }),
+        ...(data.outcome === 'failed'
+          ? { failureReason: data.failureReason ?? 'nonzero_exit' }
+          : {}),
+      };
+      if (canTransition(runner.state, data.outcome)) {
+        return { kind: 'move', to: data.outcome, patch };
+      }
+      // An agent that ended while `starting` (before its first heartbeat was booked) failed or
+      // was stopped; it cannot have completed without running.
+      const to = data.outcome === 'stopped' ? 'stopped' : 'failed';
+      return {
+        kind: 'move',
+        to,
+        patch:
+          to === 'failed'
+            ? { ...patch, failureReason: data.failureReason ?? 'nonzero_exit' }
+            : patch,
+      };
+    }
+    case 'heartbeat.runner-stale': {
+      const data = envelope.data as EventDataOf<typeof heartbeatRunnerStaleV1>;
+      return {
+        kind: 'move',
+        to: 'failed',
+        patch: {
+          failureReason: 'heartbeat_timeout',
+          detail: `no heartbeat for ${Math.round(data.silentForMs / 1000)} s (${data.staleAfterIntervals} intervals of ${data.intervalMs} ms)`,
+        },
+      };
+    }
+    default:
+      return { kind: 'ignore', why: `not a heartbeat signal: ${envelope.type}` };
+  }
+}
