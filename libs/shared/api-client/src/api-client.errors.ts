@@ -18,6 +18,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly fieldErrors: readonly ApiFieldError[] = [],
+    /** The server's `requestId`, to quote when reporting a problem. */
+    readonly requestId?: string,
   ) {
     super(message);
   }

@@ -1,3 +1,5 @@
 export * from './api-client.errors';
+export * from './gateway-schemas';
 export * from './json-request';
+export * from './server-sent-events';
 export * from './stratavore-api-client';

@@ -11,6 +11,8 @@ export interface JsonRequest<T> {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path below the base URL, e.g. `/api/v1/heartbeat`. */
   readonly path: string;
+  /** Query parameters; `undefined` values are left out. */
+  readonly query?: Readonly<Record<string, string | undefined>>;
   /** Sent as `Authorization: Bearer <token>`; never part of an error message. */
   readonly token?: string;
   /** Serialized as JSON. */
@@ -27,6 +29,7 @@ const errorBodySchema = z.object({
   code: z.string().min(1).optional(),
   message: z.union([z.string(), z.array(z.string())]).optional(),
   errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  requestId: z.string().optional(),
 });
 
 const MAX_TEXT_IN_MESSAGE = 200;
@@ -38,7 +41,7 @@ const MAX_TEXT_IN_MESSAGE = 200;
  * @throws ApiError when the answer is not a success, or its body does not match `schema`.
  */
 export async function requestJson<T>(request: JsonRequest<T>): Promise<T> {
-  const url = resolveUrl(request.baseUrl, request.path);
+  const url = resolveUrl(request.baseUrl, request.path, request.query);
   const headers: Record<string, string> = { accept: 'application/json' };
   if (request.body !== undefined) headers['content-type'] = 'application/json';
   if (request.token !== undefined) headers.authorization = `Bearer ${request.token}`;
@@ -76,9 +79,18 @@ export async function requestJson<T>(request: JsonRequest<T>): Promise<T> {
   return parsed.data;
 }
 
-function resolveUrl(baseUrl: string, path: string): string {
+/** Resolves `path` below `baseUrl` (keeping the base's own path) and appends `query`. */
+export function resolveUrl(
+  baseUrl: string,
+  path: string,
+  query: Readonly<Record<string, string | undefined>> = {},
+): string {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
-  return new URL(path.replace(/^\//, ''), base).toString();
+  const url = new URL(path.replace(/^\//, ''), base);
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined) url.searchParams.set(name, value);
+  }
+  return url.toString();
 }
 
 function parseJson(text: string): unknown {
@@ -90,7 +102,8 @@ function parseJson(text: string): unknown {
   }
 }
 
-function errorFromAnswer(status: number, text: string): ApiError {
+/** Builds the `ApiError` for a non-success answer from its status and body text. */
+export function errorFromAnswer(status: number, text: string): ApiError {
   const parsed = errorBodySchema.safeParse(parseJson(text));
   if (!parsed.success) {
     const snippet = text.trim().slice(0, MAX_TEXT_IN_MESSAGE);
@@ -104,5 +117,6 @@ function errorFromAnswer(status: number, text: string): ApiError {
     body.code ?? `HTTP_${status}`,
     message ?? `HTTP ${status}`,
     fieldErrors,
+    body.requestId,
   );
 }

@@ -1,0 +1,67 @@
+import { Args, Flags } from '@oclif/core';
+import { type QueuedLaunchReply, type RunnerReply } from '@stratavore/contracts';
+
+import { renderRunnersTable } from '../support/runner-views';
+import { StratavoreCommand } from '../support/stratavore-command';
+
+type LaunchJson = RunnerReply | (QueuedLaunchReply & { queued: true });
+
+export default class Launch extends StratavoreCommand {
+  static override description =
+    "Launch a runner in a project. A full project refuses (exit 4) unless --queue puts the launch in the project's queue.";
+
+  static override examples = [
+    '<%= config.bin %> launch web-app --prompt "fix the flaky test"',
+    '<%= config.bin %> launch web-app --queue --json',
+    '<%= config.bin %> launch web-app -- claude --model opus',
+  ];
+
+  static override strict = false;
+
+  static override args = {
+    project: Args.string({ description: 'project name', required: true }),
+  };
+
+  static override flags = {
+    prompt: Flags.string({ description: 'what the agent should do' }),
+    queue: Flags.boolean({ description: 'wait in the queue when the project is full' }),
+  };
+
+  static override usage = 'launch PROJECT [--prompt TEXT] [--queue] [-- COMMAND...]';
+
+  async run(): Promise<LaunchJson> {
+    const { args, flags, argv } = await this.parse(Launch);
+    const separator = this.argv.indexOf('--');
+    const command = separator >= 0 ? this.argv.slice(separator + 1) : undefined;
+    const extra = argv.slice(1, argv.length - (command?.length ?? 0));
+    if (extra.length > 0) {
+      this.usageError(
+        `Unexpected argument ${String(extra[0])}: put the agent command after --, e.g. launch ${args.project} -- claude`,
+      );
+    }
+    if (command !== undefined && command.length === 0) {
+      this.usageError('Expected a command after --');
+    }
+    if (flags.prompt !== undefined && flags.prompt.trim() === '') {
+      this.usageError('--prompt must not be empty');
+    }
+
+    const client = await this.client();
+    const reply = await this.callApi(`Launching a runner in ${args.project}`, () =>
+      client.launchRunner(args.project, {
+        prompt: flags.prompt,
+        command,
+        queue: flags.queue === true,
+      }),
+    );
+    if (reply.status === 'queued') {
+      const entry = reply.queuedLaunch;
+      this.log(
+        `Project ${entry.project.name} is full: launch ${entry.id} queued at position ${entry.position}.`,
+      );
+      return { ...entry, queued: true };
+    }
+    this.log(renderRunnersTable([reply.runner], this.paint, Date.now()));
+    return reply.runner;
+  }
+}

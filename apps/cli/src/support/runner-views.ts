@@ -1,0 +1,111 @@
+import { type ProjectReply, type RunnerReply } from '@stratavore/contracts';
+
+import { type Paint, renderTable, type TableColumn } from './terminal-output';
+
+const TERMINAL_STATES = new Set(['completed', 'failed', 'stopped']);
+
+export function paintState(state: RunnerReply['state'], paint: Paint): string {
+  switch (state) {
+    case 'running':
+      return paint('green', state);
+    case 'pending':
+    case 'starting':
+    case 'stopping':
+      return paint('yellow', state);
+    case 'failed':
+      return paint('red', state);
+    case 'completed':
+    case 'stopped':
+      return paint('dim', state);
+  }
+}
+
+export function isTerminal(state: RunnerReply['state']): boolean {
+  return TERMINAL_STATES.has(state);
+}
+
+/** `1.5 GiB`, `12.0 MiB`, `-` when unknown. */
+export function formatBytes(bytes: number | null): string {
+  if (bytes === null) return '-';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit] ?? ''}`;
+}
+
+/** `12.5%`, `-` when unknown. */
+export function formatPercent(value: number | null): string {
+  return value === null ? '-' : `${value.toFixed(1)}%`;
+}
+
+/** `950`, `12.3k`, `4.1M`. */
+export function formatCount(value: number): string {
+  if (value < 1000) return String(value);
+  if (value < 1_000_000) return `${(value / 1000).toFixed(1)}k`;
+  return `${(value / 1_000_000).toFixed(1)}M`;
+}
+
+export function totalTokens(runner: RunnerReply): number {
+  const t = runner.tokens;
+  return t.inputTokens + t.outputTokens + t.cacheCreationTokens + t.cacheReadTokens;
+}
+
+/** `4s ago`, `3m ago`, `2h ago`, `never`. */
+export function formatAge(timestamp: string | null, nowMs: number): string {
+  if (timestamp === null) return 'never';
+  const seconds = Math.max(0, Math.round((nowMs - Date.parse(timestamp)) / 1000));
+  if (seconds < 60) return `${seconds}s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ago`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h ago`;
+  return `${Math.floor(seconds / 86_400)}d ago`;
+}
+
+function dash(value: number | string | null): string {
+  return value === null ? '-' : String(value);
+}
+
+/** The runners table of `runners` and `watch`. */
+export function renderRunnersTable(
+  runners: readonly RunnerReply[],
+  paint: Paint,
+  nowMs: number,
+): string {
+  const columns: TableColumn<RunnerReply>[] = [
+    { header: 'ID', value: (r) => r.id },
+    { header: 'PROJECT', value: (r) => r.project.name, maxWidth: 24 },
+    { header: 'STATE', value: (r) => paintState(r.state, paint) },
+    { header: 'PID', value: (r) => dash(r.pid), align: 'right' },
+    { header: 'CPU', value: (r) => formatPercent(r.cpuPercent), align: 'right' },
+    { header: 'MEM', value: (r) => formatBytes(r.memoryBytes), align: 'right' },
+    { header: 'TOKENS', value: (r) => formatCount(totalTokens(r)), align: 'right' },
+    { header: 'HEARTBEAT', value: (r) => formatAge(r.lastHeartbeatAt, nowMs) },
+    { header: 'EXIT', value: (r) => dash(r.exitCode ?? r.signal), align: 'right' },
+  ];
+  return renderTable(columns, runners, paint);
+}
+
+/** Key/value lines of `projects show` and `new`. */
+export function describeProject(project: ProjectReply, paint: Paint): string {
+  const env =
+    project.env.length === 0
+      ? '-'
+      : project.env
+          .map((entry) => `${entry.name}=${entry.secret ? '(secret)' : (entry.value ?? '')}`)
+          .join(', ');
+  const rows: Array<[string, string]> = [
+    ['Name', project.name],
+    ['Path', project.path],
+    ['Description', project.description || '-'],
+    ['Command', project.command.join(' ')],
+    ['Max runners', String(project.maxRunners)],
+    ['Env', env],
+    ['Created', project.createdAt],
+    ['Archived', project.archivedAt ?? 'no'],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return rows.map(([label, value]) => `${paint('bold', label.padEnd(width))}  ${value}`).join('\n');
+}
