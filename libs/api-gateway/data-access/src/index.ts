@@ -1,0 +1,2 @@
+export * from './api-key.record';
+export * from './gateway-database';

@@ -1,0 +1,34 @@
+import { duration } from '@stratavore/config';
+import { z } from 'zod';
+
+import { type GatewayOptionsInput } from './api-gateway.options';
+
+const positiveInteger = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const text = String(value).trim();
+  if (!/^\d+$/.test(text) || Number(text) < 1) {
+    ctx.addIssue({ code: 'custom', message: 'expected a positive integer' });
+    return z.NEVER;
+  }
+  return Number(text);
+});
+
+/**
+ * The gateway's environment: `API_RATE_LIMIT` requests per API key per
+ * `API_RATE_LIMIT_WINDOW` (default 600 per 1m), `API_REQUEST_TIMEOUT` (default 10s).
+ */
+export const gatewayEnvSchema = z.object({
+  API_RATE_LIMIT: positiveInteger.default(600),
+  API_RATE_LIMIT_WINDOW: duration().default(60_000),
+  API_REQUEST_TIMEOUT: duration().default(10_000),
+});
+
+export type GatewayEnv = z.output<typeof gatewayEnvSchema>;
+
+/** Module options from the validated environment. */
+export function gatewayOptionsFromEnv(databaseUrl: string, env: GatewayEnv): GatewayOptionsInput {
+  return {
+    databaseUrl,
+    rateLimit: { limit: env.API_RATE_LIMIT, windowMs: env.API_RATE_LIMIT_WINDOW },
+    requestTimeoutMs: env.API_REQUEST_TIMEOUT,
+  };
+}

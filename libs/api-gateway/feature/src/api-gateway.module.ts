@@ -1,0 +1,100 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+
+import {
+  type DynamicModule,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { GatewayDatabase } from '@stratavore/api-gateway-data-access';
+
+import { ProjectsController } from './api/projects.controller';
+import { RunnerManagerClient } from './api/runner-manager.client';
+import { RunnersController } from './api/runners.controller';
+import { StatusController } from './api/status.controller';
+import {
+  GATEWAY_OPTIONS,
+  type GatewayOptions,
+  type GatewayOptionsInput,
+  gatewayOptionsSchema,
+} from './api-gateway.options';
+import { DocsPublisher } from './docs/docs-publisher';
+import { EventStreamHub } from './events/event-stream.hub';
+import { EventsController } from './events/events.controller';
+import { GatewayExceptionFilter } from './http/gateway-exception.filter';
+import { ApiKeyGuard } from './keys/api-key.guard';
+import { ApiKeyService } from './keys/api-key.service';
+import { GATEWAY_DATABASE, KEY_RANDOMNESS } from './keys/api-key.tokens';
+import { ApiKeyThrottlerGuard } from './keys/api-key-throttler.guard';
+import { ApiKeysController } from './keys/api-keys.controller';
+
+@Injectable()
+class GatewayDatabaseLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(GATEWAY_DATABASE) private readonly database: GatewayDatabase) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.database.close();
+  }
+}
+
+/**
+ * The public HTTP API: `/api/v1/...` (API keys, scopes, per-key rate limit, validation with the
+ * contracts, requests to the services over the bus), the event stream at `/api/v1/events`, and
+ * the OpenAPI document at `/docs-json` with Swagger UI at `/docs`. Needs the global providers of
+ * `ServiceRuntimeModule` (MESSAGE_BUS, CLOCK, ID_GENERATOR); leaves every other route of the
+ * application alone, so the daemon can load it beside the other services.
+ */
+@Module({})
+export class ApiGatewayModule {
+  static forRoot(input: GatewayOptionsInput): DynamicModule {
+    const parsed = gatewayOptionsSchema.parse(input);
+    const options: GatewayOptions = {
+      ...parsed,
+      instanceId: parsed.instanceId ?? randomUUID().slice(0, 8),
+    };
+    return {
+      module: ApiGatewayModule,
+      imports: [
+        ThrottlerModule.forRoot({
+          throttlers: [
+            { name: 'default', ttl: options.rateLimit.windowMs, limit: options.rateLimit.limit },
+          ],
+        }),
+      ],
+      controllers: [
+        ProjectsController,
+        RunnersController,
+        StatusController,
+        ApiKeysController,
+        EventsController,
+      ],
+      providers: [
+        { provide: GATEWAY_OPTIONS, useValue: options },
+        {
+          provide: GATEWAY_DATABASE,
+          useFactory: async () => {
+            const database = new GatewayDatabase({ url: options.databaseUrl });
+            const applied = await database.open();
+            if (applied.length > 0) {
+              new Logger('ApiGateway').log(`gateway migrations applied: ${applied.join(', ')}`);
+            }
+            return database;
+          },
+        },
+        { provide: KEY_RANDOMNESS, useValue: (size: number) => randomBytes(size) },
+        GatewayDatabaseLifecycle,
+        ApiKeyService,
+        ApiKeyGuard,
+        ApiKeyThrottlerGuard,
+        GatewayExceptionFilter,
+        RunnerManagerClient,
+        EventStreamHub,
+        DocsPublisher,
+      ],
+      exports: [ApiKeyService],
+    };
+  }
+}

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+
+/** Options of {@link ApiGatewayModule.forRoot}. */
+export const gatewayOptionsSchema = z.strictObject({
+  /** PostgreSQL holding the `gateway` schema (API keys). */
+  databaseUrl: z.string().min(1),
+  /** Requests per API key per window, across all gateway routes. */
+  rateLimit: z
+    .strictObject({
+      limit: z.number().int().positive().default(600),
+      windowMs: z.number().int().positive().default(60_000),
+    })
+    .default({ limit: 600, windowMs: 60_000 }),
+  /** How long a request to a service may take before the answer is a 504. */
+  requestTimeoutMs: z.number().int().positive().default(10_000),
+  /** Names this instance's event-stream consumer (`api-gateway.sse.<instanceId>`). */
+  instanceId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional(),
+  /** Interval of the `: keep-alive` comments on the event stream. */
+  sseKeepAliveMs: z.number().int().positive().default(15_000),
+});
+
+export type GatewayOptionsInput = z.input<typeof gatewayOptionsSchema>;
+export type GatewayOptions = z.output<typeof gatewayOptionsSchema> & {
+  readonly instanceId: string;
+};
+
+export const GATEWAY_OPTIONS = Symbol('GATEWAY_OPTIONS');

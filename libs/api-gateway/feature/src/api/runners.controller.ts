@@ -1,0 +1,100 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
+import {
+  type CancelQueuedReply,
+  cancelQueuedRequestSchema,
+  getRunnerRequestSchema,
+  type LaunchRunnerReply,
+  launchRunnerRequestSchema,
+  listRunnersRequestSchema,
+  type RunnerListReply,
+  type RunnerReply,
+  stopRunnerRequestSchema,
+} from '@stratavore/contracts';
+
+import { parseAtEdge } from '../http/edge-validation';
+import { type GatewayReply } from '../http/http-types';
+import { RequiredScope } from '../keys/api-scope';
+import { GatewayRoutes } from './gateway-routes.decorator';
+import { bodyObject, queryNumber, queryString } from './request-input';
+import { RunnerManagerClient } from './runner-manager.client';
+
+@GatewayRoutes()
+@Controller('api/v1')
+export class RunnersController {
+  constructor(@Inject(RunnerManagerClient) private readonly runnerManager: RunnerManagerClient) {}
+
+  /** 201 with the runner, or 202 with the queue entry when the project was full and `queue`. */
+  @Post('projects/:name/runners')
+  @RequiredScope('operator')
+  async launch(
+    @Param('name') name: string,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: GatewayReply,
+  ): Promise<LaunchRunnerReply> {
+    const payload = parseAtEdge(launchRunnerRequestSchema, {
+      ...bodyObject(body, { optional: true }),
+      project: name,
+    });
+    const result = await this.runnerManager.request('runners.launch', payload);
+    reply.status(result.status === 'queued' ? 202 : 201);
+    return result;
+  }
+
+  /** `?project=<name>&state=running,pending&limit=50`. */
+  @Get('runners')
+  @RequiredScope('viewer')
+  list(@Query() query: Record<string, unknown>): Promise<RunnerListReply> {
+    const { project, state, limit, ...rest } = query;
+    const states = queryString(state);
+    const payload = parseAtEdge(
+      listRunnersRequestSchema,
+      {
+        ...rest,
+        ...(project === undefined ? {} : { project: queryString(project) }),
+        ...(states === undefined ? {} : { states: states.split(',').map((s) => s.trim()) }),
+        ...(limit === undefined ? {} : { limit: queryNumber(limit) }),
+      },
+      'query',
+    );
+    return this.runnerManager.request('runners.list', payload);
+  }
+
+  @Get('runners/:id')
+  @RequiredScope('viewer')
+  get(@Param('id') id: string): Promise<RunnerReply> {
+    const payload = parseAtEdge(getRunnerRequestSchema, { runner: id }, 'path');
+    return this.runnerManager.request('runners.get', payload);
+  }
+
+  /** `{ force: true }` kills (SIGKILL) instead of stopping (SIGTERM). */
+  @Post('runners/:id/stop')
+  @HttpCode(202)
+  @RequiredScope('operator')
+  stop(@Param('id') id: string, @Body() body: unknown): Promise<RunnerReply> {
+    const payload = parseAtEdge(stopRunnerRequestSchema, {
+      ...bodyObject(body, { optional: true }),
+      runner: id,
+    });
+    return this.runnerManager.request('runners.stop', payload);
+  }
+
+  /** Cancels a queued launch (`:id` is the queue entry's id). */
+  @Delete('runners/:id/queue')
+  @HttpCode(200)
+  @RequiredScope('operator')
+  cancelQueued(@Param('id') id: string): Promise<CancelQueuedReply> {
+    const payload = parseAtEdge(cancelQueuedRequestSchema, { queuedLaunch: id }, 'path');
+    return this.runnerManager.request('runners.cancel-queued', payload);
+  }
+}

@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+
+import { GatewayDatabase } from '@stratavore/api-gateway-data-access';
+import { ManualClock, SequentialIdGenerator } from '@stratavore/core';
+import { createTestDatabase, type TestDatabase } from '@stratavore/testing';
+
+import { GatewayErrorCode } from '../http/gateway.exception';
+import { API_KEY_PATTERN, ApiKeyService } from './api-key.service';
+
+describe('ApiKeyService', () => {
+  let testDb: TestDatabase;
+  let database: GatewayDatabase;
+  let clock: ManualClock;
+  let service: ApiKeyService;
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase('gateway_keys');
+    database = new GatewayDatabase({ url: testDb.url });
+    await database.open();
+    clock = new ManualClock('2026-03-01T00:00:00.000Z');
+    service = new ApiKeyService(database, clock, new SequentialIdGenerator(), (n) =>
+      randomBytes(n),
+    );
+  });
+
+  afterAll(async () => {
+    await database.close();
+    await testDb.drop();
+  });
+
+  it('creates the bootstrap admin key on the first start only', async () => {
+    const first = await service.ensureBootstrapAdminKey();
+    expect(first?.apiKey).toMatchObject({ scope: 'admin', name: 'bootstrap admin' });
+    expect(first?.key).toMatch(API_KEY_PATTERN);
+    expect(await service.ensureBootstrapAdminKey()).toBeNull();
+    // Even once every key is revoked: the first start is over.
+    await service.revoke(first!.apiKey.id);
+    expect(await service.ensureBootstrapAdminKey()).toBeNull();
+  });
+
+  it('creates a key whose plaintext appears only in the answer and verifies it', async () => {
+    const created = await service.create({ name: 'ci', scope: 'operator' });
+    expect(created.key).toMatch(new RegExp(`^sv_${created.apiKey.prefix}_`));
+    const listed = await service.list();
+    expect(JSON.stringify(listed)).not.toContain(created.key.split('_').slice(2).join('_'));
+    expect(listed.find((k) => k.id === created.apiKey.id)?.lastUsedAt).toBeNull();
+
+    const verified = await service.verify(created.key);
+    expect(verified).toEqual({
+      ok: true,
+      principal: {
+        id: created.apiKey.id,
+        name: 'ci',
+        prefix: created.apiKey.prefix,
+        scope: 'operator',
+      },
+    });
+    expect((await service.list()).find((k) => k.id === created.apiKey.id)?.lastUsedAt).toBe(
+      '2026-03-01T00:00:00.000Z',
+    );
+  });
+
+  it('refuses malformed, unknown and tampered keys, and revoked ones', async () => {
+    const created = await service.create({ name: 'temp', scope: 'viewer' });
+    expect(await service.verify('not-a-key')).toEqual({ ok: false, reason: 'malformed' });
+    const tampered = created.key.slice(0, -1) + (created.key.endsWith('A') ? 'B' : 'A');
+    expect(await service.verify(tampered)).toEqual({ ok: false, reason: 'unknown' });
+    const otherPrefix = `sv_aaaaaaaa_${created.key.split('_').slice(2).join('_')}`;
+    expect(await service.verify(otherPrefix)).toEqual({ ok: false, reason: 'unknown' });
+
+    clock.advance(1000);
+    const revoked = await service.revoke(created.apiKey.id);
+    expect(revoked.revokedAt).toBe(clock.now().toISOString());
+    expect(await service.verify(created.key)).toEqual({ ok: false, reason: 'revoked' });
+  });
+
+  it('reports an unknown key id on revoke', async () => {
+    await expect(service.revoke('00000000-0000-4000-8000-0000000fffff')).rejects.toMatchObject({
+      code: GatewayErrorCode.ApiKeyNotFound,
+    });
+  });
+});

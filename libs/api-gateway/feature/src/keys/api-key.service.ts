@@ -1,0 +1,159 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  type ApiKeyRecord,
+  type ApiKeyRepository,
+  type ApiKeyScope,
+  type GatewayDatabase,
+  type NewApiKey,
+} from '@stratavore/api-gateway-data-access';
+import { CLOCK, type Clock, ID_GENERATOR, type IdGenerator } from '@stratavore/core';
+
+import { GatewayErrorCode, GatewayException } from '../http/gateway.exception';
+import { type ApiKeyPrincipal } from './api-key.principal';
+import { GATEWAY_DATABASE, KEY_RANDOMNESS, type RandomBytesSource } from './api-key.tokens';
+
+/**
+ * Key format: `sv_<prefix>_<secret>`. The prefix (8 lowercase base32 characters) is shown in
+ * listings and finds the row; the secret is 32 random bytes in base64url. Only the SHA-256 of
+ * the whole key is stored.
+ */
+export const API_KEY_PATTERN = /^sv_([a-z2-7]{8})_([A-Za-z0-9_-]{43})$/;
+
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+/** A key used within this long of its last recorded use is not written again. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+/** Compared against when no key has the prefix, so a miss costs what a hit costs. */
+const DECOY_HASH = createHash('sha256').update('stratavore-decoy-key').digest();
+
+/** An API key as the API shows it: never the secret nor its hash. */
+export interface ApiKeyView {
+  readonly id: string;
+  readonly name: string;
+  readonly prefix: string;
+  readonly scope: ApiKeyScope;
+  readonly createdAt: string;
+  readonly lastUsedAt: string | null;
+  readonly revokedAt: string | null;
+}
+
+/** A key just created: the only time its plaintext exists outside the caller. */
+export interface CreatedApiKey {
+  readonly key: string;
+  readonly apiKey: ApiKeyView;
+}
+
+export type VerifyResult =
+  | { readonly ok: true; readonly principal: ApiKeyPrincipal }
+  | { readonly ok: false; readonly reason: 'malformed' | 'unknown' | 'revoked' };
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+function base32(bytes: Buffer, length: number): string {
+  let out = '';
+  for (let i = 0; i < length; i++) out += BASE32[bytes[i]! % 32];
+  return out;
+}
+
+export function toApiKeyView(record: ApiKeyRecord): ApiKeyView {
+  return {
+    id: record.id,
+    name: record.name,
+    prefix: record.prefix,
+    scope: record.scope,
+    createdAt: record.createdAt.toISOString(),
+    lastUsedAt: record.lastUsedAt?.toISOString() ?? null,
+    revokedAt: record.revokedAt?.toISOString() ?? null,
+  };
+}
+
+type KeyStore = Pick<
+  ApiKeyRepository,
+  'insert' | 'insertIfNoneExist' | 'findByPrefix' | 'list' | 'revoke' | 'touchLastUsed'
+>;
+
+/** API keys: create (plaintext returned once), list, revoke, verify in constant time. */
+@Injectable()
+export class ApiKeyService {
+  private readonly keys: KeyStore;
+
+  constructor(
+    @Inject(GATEWAY_DATABASE) database: Pick<GatewayDatabase, 'apiKeys'>,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(ID_GENERATOR) private readonly ids: IdGenerator,
+    @Inject(KEY_RANDOMNESS) private readonly randomBytes: RandomBytesSource,
+  ) {
+    this.keys = database.apiKeys;
+  }
+
+  async create(input: { name: string; scope: ApiKeyScope }): Promise<CreatedApiKey> {
+    const { key, record } = this.mint(input);
+    const stored = await this.keys.insert(record);
+    return { key, apiKey: toApiKeyView(stored) };
+  }
+
+  async list(): Promise<ApiKeyView[]> {
+    return (await this.keys.list()).map(toApiKeyView);
+  }
+
+  /** Revokes the key (idempotent: a revoked key keeps its first revocation time). */
+  async revoke(id: string): Promise<ApiKeyView> {
+    const revoked = await this.keys.revoke(id, this.clock.now());
+    if (!revoked) {
+      throw new GatewayException(GatewayErrorCode.ApiKeyNotFound, `no API key with id ${id}`);
+    }
+    return toApiKeyView(revoked);
+  }
+
+  async verify(presented: string): Promise<VerifyResult> {
+    const match = API_KEY_PATTERN.exec(presented);
+    if (!match) return { ok: false, reason: 'malformed' };
+    const record = await this.keys.findByPrefix(match[1]!);
+    const expected = record ? Buffer.from(record.secretHash, 'hex') : DECOY_HASH;
+    const equal = timingSafeEqual(sha256(presented), expected);
+    if (!record || !equal) return { ok: false, reason: 'unknown' };
+    if (record.revokedAt) return { ok: false, reason: 'revoked' };
+    const now = this.clock.now();
+    if (
+      !record.lastUsedAt ||
+      now.getTime() - record.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS
+    ) {
+      await this.keys.touchLastUsed(record.id, now);
+    }
+    return {
+      ok: true,
+      principal: { id: record.id, name: record.name, prefix: record.prefix, scope: record.scope },
+    };
+  }
+
+  /**
+   * The single-node daemon's first start: when no key exists at all, creates an admin key and
+   * returns it (the caller writes it to the CLI configuration); otherwise returns null. Safe
+   * against concurrent first starts.
+   */
+  async ensureBootstrapAdminKey(): Promise<CreatedApiKey | null> {
+    const { key, record } = this.mint({ name: 'bootstrap admin', scope: 'admin' });
+    const stored = await this.keys.insertIfNoneExist(record);
+    return stored ? { key, apiKey: toApiKeyView(stored) } : null;
+  }
+
+  private mint(input: { name: string; scope: ApiKeyScope }): { key: string; record: NewApiKey } {
+    const prefix = base32(this.randomBytes(8), 8);
+    const secret = this.randomBytes(32).toString('base64url');
+    const key = `sv_${prefix}_${secret}`;
+    return {
+      key,
+      record: {
+        id: this.ids.uuid(),
+        name: input.name,
+        prefix,
+        secretHash: sha256(key).toString('hex'),
+        scope: input.scope,
+        createdAt: this.clock.now(),
+      },
+    };
+  }
+}

@@ -1,0 +1,7 @@
+/** Nest token of the {@link GatewayDatabase} (`gateway` schema). */
+export const GATEWAY_DATABASE = Symbol('GATEWAY_DATABASE');
+
+/** Nest token of the randomness API keys are made of: `(size) => Buffer`. */
+export const KEY_RANDOMNESS = Symbol('KEY_RANDOMNESS');
+
+export type RandomBytesSource = (size: number) => Buffer;
