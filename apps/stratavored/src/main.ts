@@ -1,16 +1,22 @@
 import 'reflect-metadata';
 
+import { join } from 'node:path';
+
 import { Module } from '@nestjs/common';
+import { ApiGatewayModule, gatewayOptionsFromEnv } from '@stratavore/api-gateway';
 import { loadConfig } from '@stratavore/config';
 import {
   createDatabase,
+  defaultDataDir,
   defaultPostgresDataDir,
   type EmbeddedPostgres,
   startEmbeddedPostgres,
 } from '@stratavore/embedded-postgres';
+import { HeartbeatIngestModule } from '@stratavore/heartbeat-ingest';
 import { InProcessBus, type MessageBus, RabbitMqBus } from '@stratavore/messaging';
 import { createLogger, type Logger } from '@stratavore/observability';
 import { outboxRelayRuntimeModule } from '@stratavore/outbox-relay';
+import { RunnerManagerModule } from '@stratavore/runner-manager';
 import {
   bootstrapService,
   busLoggerFrom,
@@ -18,10 +24,13 @@ import {
   ServiceRuntimeModule,
 } from '@stratavore/service-runtime';
 
+import { connectCli } from './cli-access';
 import { type DaemonConfig, daemonConfigSchema } from './daemon-config';
 
 const SERVICE = 'stratavored';
 const DATABASE_NAME = 'stratavore';
+/** The agent is built beside this app: dist/apps/agent/apps/agent/src/main.js. */
+const BUNDLED_AGENT = join(__dirname, '../../../../agent/apps/agent/src/main.js');
 
 async function startDatabase(
   config: DaemonConfig,
@@ -61,7 +70,9 @@ function createBus(config: DaemonConfig, logger: Logger): MessageBus {
 /**
  * The single-node daemon: every service module in one process, on an embedded PostgreSQL and
  * the in-process bus unless DATABASE_URL / AMQP_URL point elsewhere. On SIGTERM or Ctrl-C the
- * application drains first (the outbox relay finishes its batch), then PostgreSQL stops.
+ * application drains first (the outbox relay finishes its batch, heartbeats are flushed), then
+ * PostgreSQL stops. Runners' agents are detached processes: they outlive a restart and are
+ * picked up again by their heartbeats.
  */
 async function main(): Promise<void> {
   const bootLogger = createLogger({ level: 'info', service: SERVICE });
@@ -72,33 +83,74 @@ async function main(): Promise<void> {
     const database = await startDatabase(config, logger);
     embedded = database.embedded;
     const bus = createBus(config, logger);
+    let ownUrl: string | null = null;
+    const heartbeatUrl = () => {
+      if (ownUrl === null) throw new Error('the daemon is not listening yet');
+      return ownUrl;
+    };
 
-    @Module({
-      imports: [
-        ServiceRuntimeModule.forRoot({ service: SERVICE, databaseUrl: database.url, bus, logger }),
-        outboxRelayRuntimeModule({ databaseUrl: database.url, env: config }),
-      ],
-    })
-    class DaemonModule {}
-
-    const stopDatabase = embedded;
-    await bootstrapService({
+    const service = await bootstrapService({
       service: SERVICE,
-      module: DaemonModule,
+      module: daemonModule(config, database.url, bus, logger, heartbeatUrl),
       logger,
       host: config.HTTP_HOST,
       port: config.HTTP_PORT,
       afterShutdown: async () => {
-        if (stopDatabase) {
+        if (database.embedded) {
           logger.info('stopping the embedded PostgreSQL');
-          await stopDatabase.stop();
+          await database.embedded.stop();
         }
       },
     });
+    ownUrl = config.HEARTBEAT_URL ?? service.url;
+    await connectCli(service, logger);
   } catch (error) {
     if (embedded) await embedded.stop().catch(() => undefined);
     exitOnStartupFailure(bootLogger, SERVICE)(error);
   }
+}
+
+function daemonModule(
+  config: DaemonConfig,
+  databaseUrl: string,
+  bus: MessageBus,
+  logger: Logger,
+  heartbeatUrl: () => string,
+) {
+  @Module({
+    imports: [
+      ServiceRuntimeModule.forRoot({ service: SERVICE, databaseUrl, bus, logger }),
+      outboxRelayRuntimeModule({ databaseUrl, env: config }),
+      RunnerManagerModule.forRoot({
+        databaseUrl,
+        signingKey: config.EVENT_SIGNING_KEY,
+        launcher: {
+          agentMainPath: config.AGENT_MAIN_PATH ?? BUNDLED_AGENT,
+          heartbeatUrl,
+          logDir: config.RUNNER_LOG_DIR ?? join(defaultDataDir(process.env), 'runners'),
+          heartbeatIntervalMs: config.HEARTBEAT_INTERVAL,
+        },
+      }),
+      HeartbeatIngestModule.forRoot({
+        databaseUrl,
+        signingKey: config.EVENT_SIGNING_KEY,
+        batch: {
+          flushIntervalMs: config.HEARTBEAT_FLUSH_INTERVAL,
+          maxEntries: config.HEARTBEAT_FLUSH_MAX_ENTRIES,
+        },
+        defaultIntervalMs: config.HEARTBEAT_DEFAULT_INTERVAL,
+        stale: {
+          staleAfterIntervals: config.STALE_AFTER_INTERVALS,
+          checkIntervalMs: config.STALE_CHECK_INTERVAL,
+          graceMs: config.STALE_GRACE,
+          massStaleMinActive: config.MASS_STALE_MIN_ACTIVE,
+        },
+      }),
+      ApiGatewayModule.forRoot(gatewayOptionsFromEnv(databaseUrl, config)),
+    ],
+  })
+  class DaemonModule {}
+  return DaemonModule;
 }
 
 void main();

@@ -1,11 +1,11 @@
 import { Flags } from '@oclif/core';
-
 import {
   cliSettingsSchema,
   maskKey,
   readSettingsFile,
   writeSettingsFile,
-} from '../support/cli-settings';
+} from '@stratavore/api-client';
+
 import { StratavoreCommand } from '../support/stratavore-command';
 
 export default class Login extends StratavoreCommand {

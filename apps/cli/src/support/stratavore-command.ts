@@ -1,7 +1,7 @@
 import { Command, type Interfaces, ux } from '@oclif/core';
 import { ApiError, NetworkError, StratavoreApiClient } from '@stratavore/api-client';
+import { type ResolvedSettings, resolveSettings } from '@stratavore/api-client';
 
-import { type ResolvedSettings, resolveSettings } from './cli-settings';
 import { describeApiError, ExitCode, exitCodeFor } from './exit-codes';
 import { colourEnabled, type Paint, painter } from './terminal-output';
 

@@ -104,6 +104,13 @@ export function decide(envelope: EventEnvelope, runner: Runner): Decision {
           ? { failureReason: data.failureReason ?? 'nonzero_exit' }
           : {}),
       };
+      // Asked to stop: however the process ended on our signal, the runner was stopped (its
+      // session can be resumed). runner-manager's desired state is the truth here; the
+      // agent may report before heartbeat-ingest heard of the stop request.
+      if (runner.desiredState !== 'run' && data.outcome !== 'completed') {
+        const { failureReason: _ignored, ...stoppedPatch } = patch;
+        return { kind: 'move', to: 'stopped', patch: stoppedPatch };
+      }
       if (canTransition(runner.state, data.outcome)) {
         return { kind: 'move', to: data.outcome, patch };
       }

@@ -1,4 +1,5 @@
-import { maskKey } from '../../support/cli-settings';
+import { maskKey } from '@stratavore/api-client';
+
 import { StratavoreCommand } from '../../support/stratavore-command';
 
 interface ConfigJson {

@@ -1,11 +1,11 @@
 import { Args } from '@oclif/core';
-
 import {
   cliSettingsSchema,
   readSettingsFile,
   settingsPath,
   writeSettingsFile,
-} from '../../support/cli-settings';
+} from '@stratavore/api-client';
+
 import { StratavoreCommand } from '../../support/stratavore-command';
 
 const KEYS = { 'api-url': 'apiUrl', 'api-key': 'apiKey' } as const;
