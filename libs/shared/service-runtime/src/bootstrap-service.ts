@@ -1,5 +1,3 @@
-import { type AddressInfo } from 'node:net';
-
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -27,7 +25,7 @@ export interface RunningService {
 }
 
 function listeningUrl(app: NestFastifyApplication, host: string): string {
-  const address = app.getHttpServer().address() as AddressInfo | string | null;
+  const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;

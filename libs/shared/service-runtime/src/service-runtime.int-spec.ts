@@ -1,8 +1,9 @@
+import { Writable } from 'node:stream';
+
 import { Module } from '@nestjs/common';
 import { InProcessBus } from '@stratavore/messaging';
 import { createLogger } from '@stratavore/observability';
 import { createTestDatabase } from '@stratavore/testing';
-import { Writable } from 'node:stream';
 
 import { bootstrapService, type RunningService } from './bootstrap-service';
 import { ServiceRuntimeModule } from './service-runtime.module';
