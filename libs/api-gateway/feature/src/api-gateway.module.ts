@@ -12,6 +12,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { GatewayDatabase } from '@stratavore/api-gateway-data-access';
 
 import { ProjectsController } from './api/projects.controller';
+import { RunnerLivenessEnricher } from './api/runner-liveness.enricher';
 import { RunnerManagerClient } from './api/runner-manager.client';
 import { RunnersController } from './api/runners.controller';
 import { StatusController } from './api/status.controller';
@@ -91,6 +92,7 @@ export class ApiGatewayModule {
         ApiKeyThrottlerGuard,
         GatewayExceptionFilter,
         RunnerManagerClient,
+        RunnerLivenessEnricher,
         EventStreamHub,
         DocsPublisher,
       ],

@@ -13,6 +13,11 @@ export const gatewayOptionsSchema = z.strictObject({
     .default({ limit: 600, windowMs: 60_000 }),
   /** How long a request to a service may take before the answer is a 504. */
   requestTimeoutMs: z.number().int().positive().default(10_000),
+  /**
+   * How long the gateway waits for heartbeat-ingest's liveness of the runners it lists; past
+   * it, runners are answered with runner-manager's view alone.
+   */
+  livenessTimeoutMs: z.number().int().positive().default(2_000),
   /** Names this instance's event-stream consumer (`api-gateway.sse.<instanceId>`). */
   instanceId: z
     .string()

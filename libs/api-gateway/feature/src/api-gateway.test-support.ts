@@ -5,7 +5,12 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { RUNNER_MANAGER_SERVICE } from '@stratavore/contracts';
 import { CLOCK, ID_GENERATOR, RandomIdGenerator, SystemClock } from '@stratavore/core';
-import { InProcessBus, MESSAGE_BUS, type RequestMeta } from '@stratavore/messaging';
+import {
+  InProcessBus,
+  MESSAGE_BUS,
+  type RequestMeta,
+  type Subscription,
+} from '@stratavore/messaging';
 import { HealthModule, registerHttpCorrelation } from '@stratavore/observability';
 
 import { ApiGatewayModule } from './api-gateway.module';
@@ -23,13 +28,16 @@ export interface ReceivedRequest {
 type Answer = (payload: unknown, meta: RequestMeta) => unknown;
 
 /**
- * A strict stand-in for runner-manager: answers only the requests a test expects, once each,
- * in order; anything else is recorded as unexpected (and answered with an error).
+ * A strict stand-in for a service's responder: answers only the requests a test expects, once
+ * each, in order; anything else is recorded as unexpected (and answered with an error).
  */
-export class FakeRunnerManager {
+export class FakeResponder {
   readonly received: ReceivedRequest[] = [];
   readonly unexpected: ReceivedRequest[] = [];
   private readonly expected: Array<{ pattern: string; answer: Answer }> = [];
+  private subscription: Subscription | null = null;
+
+  constructor(readonly service: string) {}
 
   expect(pattern: string, answer: Answer): this {
     this.expected.push({ pattern, answer });
@@ -37,7 +45,7 @@ export class FakeRunnerManager {
   }
 
   async attach(bus: InProcessBus): Promise<void> {
-    await bus.respond(RUNNER_MANAGER_SERVICE, async (pattern, payload, meta) => {
+    this.subscription = await bus.respond(this.service, async (pattern, payload, meta) => {
       const request = { pattern, payload, meta };
       const next = this.expected[0];
       if (!next || next.pattern !== pattern) {
@@ -50,13 +58,23 @@ export class FakeRunnerManager {
     });
   }
 
+  /** Stops answering: requests to the service find no responder (the service is down). */
+  async detach(): Promise<void> {
+    await this.subscription?.cancel();
+    this.subscription = null;
+  }
+
   /** Fails when a request was unexpected or an expected one never came. */
   assertSatisfied(): void {
     if (this.unexpected.length > 0) {
-      throw new Error(`unexpected requests: ${this.unexpected.map((r) => r.pattern).join(', ')}`);
+      throw new Error(
+        `unexpected requests to ${this.service}: ${this.unexpected.map((r) => r.pattern).join(', ')}`,
+      );
     }
     if (this.expected.length > 0) {
-      throw new Error(`requests never made: ${this.expected.map((e) => e.pattern).join(', ')}`);
+      throw new Error(
+        `requests to ${this.service} never made: ${this.expected.map((e) => e.pattern).join(', ')}`,
+      );
     }
   }
 
@@ -64,6 +82,13 @@ export class FakeRunnerManager {
     this.received.length = 0;
     this.unexpected.length = 0;
     this.expected.length = 0;
+  }
+}
+
+/** The strict stand-in for runner-manager every gateway test gets. */
+export class FakeRunnerManager extends FakeResponder {
+  constructor() {
+    super(RUNNER_MANAGER_SERVICE);
   }
 }
 

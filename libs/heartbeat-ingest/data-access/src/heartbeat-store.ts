@@ -7,6 +7,7 @@ import { HEARTBEAT_SCHEMA } from './heartbeat-schema';
 import {
   type ActiveRunner,
   type FlushPlan,
+  type LivenessSnapshot,
   type RegisteredRunner,
   type RegistryDesiredState,
   type RegistryWrites,
@@ -236,6 +237,52 @@ export class HeartbeatStore {
       agentVersion: row.agent_version,
       sessionId: row.session_id,
     };
+  }
+
+  /**
+   * The latest flushed report of each runner in `runnerIds` that has one, with the counters
+   * booked in the registry; one indexed read, unknown or silent runners are absent.
+   */
+  async findLivenessMany(runnerIds: readonly string[]): Promise<LivenessSnapshot[]> {
+    if (runnerIds.length === 0) return [];
+    const rows = await this.dataSource.query<
+      Array<{
+        runner_id: string;
+        last_heartbeat_at: Date;
+        seq: string;
+        status: HeartbeatStatus;
+        pid: number | null;
+        cpu_percent: number;
+        memory_bytes: string;
+        input_tokens: string;
+        output_tokens: string;
+        cache_creation_tokens: string;
+        cache_read_tokens: string;
+      }>
+    >(
+      `SELECT l.runner_id, l.last_heartbeat_at, l.seq, l.status, l.pid, l.cpu_percent,
+         l.memory_bytes, r.input_tokens, r.output_tokens, r.cache_creation_tokens,
+         r.cache_read_tokens
+       FROM heartbeat.liveness l JOIN heartbeat.runners r ON r.runner_id = l.runner_id
+       WHERE l.runner_id = ANY($1::uuid[])
+       ORDER BY l.runner_id`,
+      [runnerIds],
+    );
+    return rows.map((row) => ({
+      runnerId: row.runner_id,
+      lastHeartbeatAt: row.last_heartbeat_at,
+      seq: Number(row.seq),
+      status: row.status,
+      pid: row.pid,
+      cpuPercent: row.cpu_percent,
+      memoryBytes: Number(row.memory_bytes),
+      counters: {
+        inputTokens: Number(row.input_tokens),
+        outputTokens: Number(row.output_tokens),
+        cacheCreationTokens: Number(row.cache_creation_tokens),
+        cacheReadTokens: Number(row.cache_read_tokens),
+      },
+    }));
   }
 
   /**

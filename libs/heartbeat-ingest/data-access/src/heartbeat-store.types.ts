@@ -63,6 +63,19 @@ export interface LivenessRow {
   readonly sessionId: string | null;
 }
 
+/** A runner's latest report with the counters booked for it (the `liveness.get` query). */
+export interface LivenessSnapshot {
+  readonly runnerId: string;
+  readonly lastHeartbeatAt: Date;
+  readonly seq: number;
+  readonly status: HeartbeatStatus;
+  readonly pid: number | null;
+  readonly cpuPercent: number;
+  readonly memoryBytes: number;
+  /** Cumulative counters of the highest seq booked. */
+  readonly counters: HeartbeatCounters;
+}
+
 /** What a flush records of one runner in the registry. */
 export interface RunnerProgress {
   readonly runnerId: string;

@@ -70,6 +70,14 @@ export class HeartbeatBatchWriter {
     return this.buffer.size;
   }
 
+  /**
+   * The heartbeat waiting in the buffer for a runner, if any. Entries a flush has taken but not
+   * yet committed are in neither the buffer nor the database for that moment.
+   */
+  pending(runnerId: string): BufferedHeartbeat | undefined {
+    return this.buffer.peek(runnerId);
+  }
+
   start(): void {
     if (this.timer) return;
     this.timer = (this.deps.scheduler ?? timerScheduler).every(

@@ -32,6 +32,11 @@ export class HeartbeatBuffer {
     return this.entries.size >= this.maxEntries;
   }
 
+  /** The heartbeat buffered for a runner, if any (not taken). */
+  peek(runnerId: string): BufferedHeartbeat | undefined {
+    return this.entries.get(runnerId);
+  }
+
   /** Takes everything buffered, leaving the buffer empty. */
   drain(): BufferedHeartbeat[] {
     const taken = [...this.entries.values()];

@@ -8,6 +8,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { HEARTBEAT_INGEST_SERVICE } from '@stratavore/contracts';
 import { CLOCK, type Clock, ID_GENERATOR, type IdGenerator } from '@stratavore/core';
 import { HeartbeatStore } from '@stratavore/heartbeat-ingest-data-access';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@stratavore/messaging';
@@ -23,6 +24,7 @@ import {
 import { HeartbeatEventFactory } from './heartbeat-events';
 import { heartbeatIngestMetrics } from './heartbeat-ingest.metrics';
 import { IngestHeartbeat } from './ingest-heartbeat.use-case';
+import { LivenessResponder } from './liveness.responder';
 import {
   HEARTBEAT_INGEST_CONSUMER,
   REGISTRY_PATTERNS,
@@ -60,9 +62,9 @@ interface StaleDetection {
 }
 
 /**
- * Starts the consumer, the flush timer and the leadership campaign with the app; on shutdown
- * stops consuming and detecting, then (after the HTTP server closed) writes what is buffered
- * and closes the pool.
+ * Starts the consumer, the `liveness.get` responder, the flush timer and the leadership campaign
+ * with the app; on shutdown stops consuming, answering and detecting, then (after the HTTP server
+ * closed) writes what is buffered and closes the pool.
  */
 @Injectable()
 export class HeartbeatIngestLifecycle
@@ -70,6 +72,7 @@ export class HeartbeatIngestLifecycle
 {
   private readonly logger = new Logger('HeartbeatIngest');
   private subscription: Subscription | null = null;
+  private responder: Subscription | null = null;
   private detectorTimer: { cancel(): void } | null = null;
   private checking: Promise<unknown> = Promise.resolve();
 
@@ -78,6 +81,7 @@ export class HeartbeatIngestLifecycle
     @Inject(HEARTBEAT_STORE) private readonly store: HeartbeatStore,
     @Inject(HeartbeatBatchWriter) private readonly writer: HeartbeatBatchWriter,
     @Inject(RunnerRegistryConsumer) private readonly consumer: RunnerRegistryConsumer,
+    @Inject(LivenessResponder) private readonly liveness: LivenessResponder,
     @Inject(STALE_DETECTION) private readonly detection: StaleDetection,
     @Inject(HEARTBEAT_INGEST_OPTIONS) private readonly options: HeartbeatIngestModuleOptions,
   ) {}
@@ -87,6 +91,7 @@ export class HeartbeatIngestLifecycle
       { consumer: HEARTBEAT_INGEST_CONSUMER, patterns: REGISTRY_PATTERNS },
       this.consumer.handle,
     );
+    this.responder = await this.bus.respond(HEARTBEAT_INGEST_SERVICE, this.liveness.handle);
     this.writer.start();
     this.detection.leadership.start();
     this.detectorTimer = (this.options.scheduler ?? timerScheduler).every(
@@ -108,6 +113,8 @@ export class HeartbeatIngestLifecycle
     await this.detection.leadership.stop();
     await this.subscription?.cancel();
     this.subscription = null;
+    await this.responder?.cancel();
+    this.responder = null;
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -120,8 +127,8 @@ export class HeartbeatIngestLifecycle
 
 /**
  * heartbeat-ingest inside a Nest application: `POST /api/v1/heartbeat`, batched writes, the
- * registry consumer and the stale-runner detector. Opens its pool on schema `heartbeat`
- * (migrated at boot). Needs `MESSAGE_BUS`, `CLOCK` and `ID_GENERATOR` from the service runtime,
+ * `liveness.get` responder (bus service `heartbeat-ingest`), the registry consumer and the
+ * stale-runner detector. Opens its pool on schema `heartbeat` (migrated at boot). Needs `MESSAGE_BUS`, `CLOCK` and `ID_GENERATOR` from the service runtime,
  * whose `messaging` migrations create the outbox and inbox this module writes to.
  */
 @Module({})
@@ -180,6 +187,12 @@ export class HeartbeatIngestModule {
               logger: { warn: (m) => logger.warn(m) },
             });
           },
+        },
+        {
+          provide: LivenessResponder,
+          inject: [HEARTBEAT_STORE, HeartbeatBatchWriter],
+          useFactory: (store: HeartbeatStore, writer: HeartbeatBatchWriter) =>
+            new LivenessResponder({ store, buffer: writer }),
         },
         {
           provide: STALE_DETECTION,

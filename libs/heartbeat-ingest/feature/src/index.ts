@@ -9,6 +9,7 @@ export * from './heartbeat-ingest.config';
 export * from './heartbeat-ingest.metrics';
 export * from './heartbeat-ingest.module';
 export * from './ingest-heartbeat.use-case';
+export * from './liveness.responder';
 export * from './runner-registry.consumer';
 export * from './stale-runner-detector';
 export * from './stale-runner-rules';

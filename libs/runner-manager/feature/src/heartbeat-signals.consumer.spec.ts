@@ -1,7 +1,9 @@
 import { type EventEnvelope } from '@stratavore/contracts';
+import { type RunnerManagerTransaction } from '@stratavore/runner-manager-data-access';
 import { type Runner, type RunnerState, ZERO_TOKENS } from '@stratavore/runner-manager-domain';
 
-import { decide } from './heartbeat-signals.consumer';
+import { decide, HeartbeatSignalsConsumer } from './heartbeat-signals.consumer';
+import { FakeLauncher, TEST_SIGNING_KEY, testDeps } from './runner-manager.test-support';
 
 const runnerId = '11111111-1111-4111-8111-111111111111';
 const projectId = '22222222-2222-4222-8222-222222222222';
@@ -130,5 +132,84 @@ describe('decide (heartbeat signals -> runner transitions)', () => {
     for (const ended of ['completed', 'failed', 'stopped'] as const) {
       expect(decide(stale, runner(ended)).kind).toBe('ignore');
     }
+  });
+});
+
+describe('HeartbeatSignalsConsumer reaping', () => {
+  /** A store holding one runner; records commits, refuses anything the consumer should not do. */
+  function harness(initial: Runner) {
+    const log: string[] = [];
+    let stored = initial;
+    const launcher = new FakeLauncher();
+    const reap = launcher.reap.bind(launcher);
+    launcher.reap = (r) => {
+      log.push(`reap ${r.state}`);
+      return reap(r);
+    };
+    const tx = {
+      runners: {
+        findById: (id: string) => Promise.resolve(id === stored.id ? stored : null),
+        save: (r: Runner) => {
+          stored = r;
+          return Promise.resolve();
+        },
+      },
+      projects: { findById: () => Promise.resolve(null) },
+      lockProject: () => Promise.resolve(),
+      claimInbox: () => Promise.resolve(true),
+      appendEvents: () => Promise.resolve(),
+    } as unknown as RunnerManagerTransaction;
+    const consumer = new HeartbeatSignalsConsumer({
+      ...testDeps(),
+      signingKey: TEST_SIGNING_KEY,
+      launcher,
+      tokens: {
+        next: () => {
+          throw new Error('no token expected');
+        },
+      },
+      store: {
+        transaction: async <T>(work: (t: RunnerManagerTransaction) => Promise<T>) => {
+          const result = await work(tx);
+          log.push('commit');
+          return result;
+        },
+        read: () => Promise.reject(new Error('no read expected')),
+      },
+    });
+    return { consumer, launcher, log, current: () => stored };
+  }
+
+  const delivered = (envelope: EventEnvelope) => ({
+    envelope,
+    routingKey: envelope.type,
+    attempt: 1,
+  });
+
+  it('reaps the process group of a runner failed for heartbeat_timeout, after the commit', async () => {
+    const h = harness({ ...runner('running'), pid: 4242 });
+    await expect(h.consumer.handle(delivered(stale))).resolves.toBe('ack');
+    expect(h.current()).toMatchObject({ state: 'failed', failureReason: 'heartbeat_timeout' });
+    expect(h.log).toEqual(['commit', 'reap failed']);
+    expect(h.launcher.reaped.map((r) => r.pid)).toEqual([4242]);
+  });
+
+  it('reaps a runner that ended on a stop request, not one that completed or started', async () => {
+    const stopping = harness({ ...runner('stopping'), desiredState: 'kill', pid: 4242 });
+    await stopping.consumer.handle(delivered(exited('failed', null, 'SIGKILL')));
+    expect(stopping.log).toEqual(['commit', 'reap stopped']);
+
+    const completed = harness({ ...runner('running'), pid: 4242 });
+    await completed.consumer.handle(delivered(exited('completed', 0)));
+    const started = harness(runner('starting'));
+    await started.consumer.handle(delivered(firstReceived));
+    expect([...completed.log, ...started.log]).toEqual(['commit', 'commit']);
+  });
+
+  it('still acknowledges when reaping fails', async () => {
+    const h = harness({ ...runner('running'), pid: 4242 });
+    h.launcher.reap = () => Promise.reject(new Error('EPERM'));
+    await expect(h.consumer.handle(delivered(stale))).resolves.toBe('ack');
+    expect(h.current().state).toBe('failed');
   });
 });

@@ -40,6 +40,9 @@ type Decision =
  * - `heartbeat.exited`: -> completed | failed | stopped, as heartbeat-ingest read the final report.
  * - `heartbeat.runner-stale`: -> failed with reason `heartbeat_timeout`.
  * A signal about a runner that already moved past it (or ended) is acknowledged and ignored.
+ * After a runner was failed for `heartbeat_timeout`, or ended while asked to stop, and that
+ * transition committed, the launcher reaps its child's process group: an agent that died or hung
+ * leaves the real agent command running.
  */
 export class HeartbeatSignalsConsumer {
   private readonly lifecycle: RunnerLifecycle;
@@ -53,26 +56,51 @@ export class HeartbeatSignalsConsumer {
     const runnerId = (envelope.data as { runnerId?: unknown }).runnerId;
     if (typeof runnerId !== 'string') return 'dead-letter';
     const ctx = { correlationId: envelope.correlationId };
-    const outcome = await this.deps.store.transaction(async (tx) => {
+    const outcome = await this.deps.store.transaction(async (tx): Promise<Outcome> => {
       const seen = await tx.runners.findById(runnerId);
-      if (!seen) return { result: 'dead-letter' as const, admitted: [] as PendingLaunch[] };
+      if (!seen) return { result: 'dead-letter', admitted: [], reap: null };
       await tx.lockProject(seen.projectId);
       const runner = (await tx.runners.findById(runnerId, { lock: true })) ?? seen;
       const decision = decide(envelope, runner);
-      if (decision.kind === 'wait') {
-        return { result: 'retry' as const, admitted: [] as PendingLaunch[] };
-      }
-      if (!(await claim(tx, envelope))) return { result: 'ack' as const, admitted: [] };
+      if (decision.kind === 'wait') return { result: 'retry', admitted: [], reap: null };
+      if (!(await claim(tx, envelope))) return { result: 'ack', admitted: [], reap: null };
       if (decision.kind === 'ignore') {
         this.logger.debug(`${envelope.type} for runner ${runner.id} ignored: ${decision.why}`);
-        return { result: 'ack' as const, admitted: [] };
+        return { result: 'ack', admitted: [], reap: null };
       }
       const moved = await this.lifecycle.transition(tx, runner, decision.to, decision.patch, ctx);
-      return { result: 'ack' as const, admitted: moved.admitted };
+      return {
+        result: 'ack',
+        admitted: moved.admitted,
+        reap: needsReaping(moved.runner) ? moved.runner : null,
+      };
     });
+    if (outcome.reap) await this.reap(outcome.reap);
     await this.lifecycle.startAgents(outcome.admitted, ctx);
     return outcome.result;
   };
+
+  /** After commit; a failure is logged, never retried (the transition is recorded). */
+  private async reap(runner: Runner): Promise<void> {
+    try {
+      await this.deps.launcher.reap(runner);
+    } catch (error) {
+      this.logger.warn(`runner ${runner.id}: could not reap its process group: ${String(error)}`);
+    }
+  }
+}
+
+interface Outcome {
+  readonly result: HandlerResult;
+  readonly admitted: PendingLaunch[];
+  /** The ended runner whose process group is to be reaped after commit. */
+  readonly reap: Runner | null;
+}
+
+/** Failed for silence, or ended on a stop request: its child may outlive its agent. */
+function needsReaping(runner: Runner): boolean {
+  if (!isTerminal(runner.state)) return false;
+  return runner.failureReason === 'heartbeat_timeout' || runner.desiredState !== 'run';
 }
 
 function claim(tx: RunnerManagerTransaction, envelope: EventEnvelope): Promise<boolean> {

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -93,5 +94,115 @@ describe('LocalProcessLauncher', () => {
     } as unknown as Runner;
     const project = { path: '/nonexistent/project', env: [] } as unknown as Project;
     await expect(launcher.launch({ runner, project, token: 't' })).rejects.toThrow(/ENOENT/);
+  });
+
+  describe('reap', () => {
+    const runnerId = '00000000-0000-4000-8000-0000000000aa';
+    const OTHER_RUNNER_ID = '00000000-0000-4000-8000-0000000000bb';
+    const started: Array<{ child: ChildProcess; pids: number[] }> = [];
+
+    /** A detached process group like the agent's child: a shell leading it, a sleep inside. */
+    async function processGroup(options: { ignoreTerm: boolean; detached?: boolean; id?: string }) {
+      const dir = mkdtempSync(join(tmpdir(), 'reap-'));
+      const pidFile = join(dir, 'inner.pid');
+      const script = `${options.ignoreTerm ? 'trap "" TERM; ' : ''}sleep 300 & echo $! > ${pidFile}; wait`;
+      const leader = spawn('sh', ['-c', script], {
+        detached: options.detached ?? true,
+        stdio: 'ignore',
+        env: { PATH: process.env.PATH, STRATAVORE_RUNNER_ID: options.id ?? runnerId },
+      });
+      const entry = { child: leader, pids: [leader.pid!] };
+      started.push(entry);
+      const inner = await waitFor(() => Number(readFileSync(pidFile, 'utf8').trim()) || null, {
+        description: 'the inner process to start',
+      });
+      entry.pids.push(inner);
+      return { leader: leader.pid!, inner };
+    }
+
+    /** Running: present and not a zombie (orphans may never be reaped by this container's init). */
+    function running(pid: number): boolean {
+      const stat = `/proc/${pid}/stat`;
+      if (!existsSync(stat)) return false;
+      try {
+        const text = readFileSync(stat, 'utf8');
+        return text.slice(text.lastIndexOf(')') + 2)[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    }
+
+    function launcher(reapGraceMs = 20_000) {
+      return new LocalProcessLauncher({
+        agentMainPath: '/unused',
+        heartbeatUrl: 'http://127.0.0.1:9',
+        logDir: tmpdir(),
+        host: 'this-box',
+        reapGraceMs,
+      });
+    }
+
+    const ranHere = (pid: number | null, host = 'this-box') =>
+      ({ id: runnerId, pid, host }) as unknown as Runner;
+
+    afterEach(async () => {
+      for (const { child, pids } of started.splice(0)) {
+        const exited = new Promise((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) resolve(undefined);
+          else child.once('exit', resolve);
+        });
+        for (const pid of pids) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // Already gone.
+          }
+        }
+        await exited;
+      }
+    });
+
+    it('ends the whole process group with SIGTERM, without waiting for the grace', async () => {
+      const group = await processGroup({ ignoreTerm: false });
+      const began = Date.now();
+      await launcher(20_000).reap(ranHere(group.leader));
+      expect(Date.now() - began).toBeLessThan(10_000);
+      expect(running(group.leader)).toBe(false);
+      expect(running(group.inner)).toBe(false);
+    });
+
+    it('kills a group that ignores SIGTERM once the grace is over', async () => {
+      const group = await processGroup({ ignoreTerm: true });
+      await launcher(200).reap(ranHere(group.leader));
+      await waitFor(() => !running(group.leader) && !running(group.inner), {
+        description: 'the group to be killed',
+      });
+      expect([running(group.leader), running(group.inner)]).toEqual([false, false]);
+    });
+
+    it('is fine with a group that is already gone', async () => {
+      const group = await processGroup({ ignoreTerm: false });
+      process.kill(-group.leader, 'SIGKILL');
+      await waitFor(() => !running(group.leader) && !running(group.inner));
+      await expect(launcher().reap(ranHere(group.leader))).resolves.toBeUndefined();
+    });
+
+    it('signals nothing on another host, without a pid, for another runner or a non-leader', async () => {
+      const ours = await processGroup({ ignoreTerm: false });
+      const otherRunner = await processGroup({ ignoreTerm: false, id: OTHER_RUNNER_ID });
+      const notLeader = await processGroup({ ignoreTerm: false, detached: false });
+      const subject = launcher(200);
+
+      await subject.reap(ranHere(ours.leader, 'another-box'));
+      await subject.reap(ranHere(null));
+      await subject.reap(ranHere(otherRunner.leader));
+      await subject.reap(ranHere(notLeader.leader));
+      // The inner sleep of the group: a member, not its leader.
+      await subject.reap(ranHere(ours.inner));
+
+      for (const pid of [ours.leader, ours.inner, otherRunner.leader, notLeader.leader]) {
+        expect(running(pid)).toBe(true);
+      }
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -33,6 +34,8 @@ export interface LocalProcessLauncherOptions {
   readonly baseEnv?: NodeJS.ProcessEnv;
   /** Reported as the runner's host (default `os.hostname()`). */
   readonly host?: string;
+  /** How long {@link LocalProcessLauncher.reap} waits after SIGTERM before SIGKILL (default 3 000 ms). */
+  readonly reapGraceMs?: number;
 }
 
 /** Variables of this service that an agent must never see. */
@@ -96,10 +99,33 @@ export class LocalProcessLauncher implements RunnerLauncher {
         });
       });
       child.unref();
-      return { pid, host: this.options.host ?? hostname() };
+      return { pid, host: this.host };
     } finally {
       closeSync(logFd);
     }
+  }
+
+  /**
+   * SIGTERM to the process group of the runner's child (`-pid`), SIGKILL when something of it is
+   * still alive after the grace. Only for a runner of this host, and only when `pid` still names
+   * a process-group leader started for this runner (its `/proc/<pid>/stat` pgrp is `pid` and its
+   * environment carries `STRATAVORE_RUNNER_ID=<runner id>`), so a reused pid is never signalled.
+   */
+  async reap(runner: Runner): Promise<void> {
+    const pgid = runner.pid;
+    if (pgid === null || pgid <= 1 || runner.host !== this.host) return;
+    if (!(await isGroupLeaderOf(pgid, runner.id))) return;
+    if (!signalGroup(pgid, 'SIGTERM')) return;
+    const deadline = Date.now() + (this.options.reapGraceMs ?? 3_000);
+    while (Date.now() < deadline) {
+      if (!(await groupRunning(pgid))) return;
+      await new Promise((resolve) => setTimeout(resolve, REAP_POLL_MS));
+    }
+    signalGroup(pgid, 'SIGKILL');
+  }
+
+  private get host(): string {
+    return this.options.host ?? hostname();
   }
 
   signal(runner: Runner, signal: RunnerSignal): Promise<void> {
@@ -113,5 +139,58 @@ export class LocalProcessLauncher implements RunnerLauncher {
       }
     }
     return Promise.resolve();
+  }
+}
+
+const REAP_POLL_MS = 100;
+
+/**
+ * True when `pid` leads its own process group and was started for `runnerId` (the agent hands
+ * `STRATAVORE_RUNNER_ID` down to its child). A missing or unreadable process is not ours.
+ */
+async function isGroupLeaderOf(pid: number, runnerId: string): Promise<boolean> {
+  try {
+    const { state, pgrp } = parseStat(await readFile(`/proc/${pid}/stat`, 'utf8'));
+    if (pgrp !== pid || state === 'Z') return false;
+    const environ = await readFile(`/proc/${pid}/environ`, 'utf8');
+    return environ.split('\0').includes(`STRATAVORE_RUNNER_ID=${runnerId}`);
+  } catch {
+    return false;
+  }
+}
+
+/** `pid (comm) state ppid pgrp ...` -> state and pgrp; comm may hold spaces and parentheses. */
+function parseStat(stat: string): { state: string; pgrp: number } {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0] ?? '', pgrp: Number(fields[2]) };
+}
+
+/**
+ * True while a process of group `pgid` is still running. Zombies do not count: orphans of the
+ * group are reparented to an init that may never reap them, and they hold nothing.
+ */
+async function groupRunning(pgid: number): Promise<boolean> {
+  if (!signalGroup(pgid, 0)) return false;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const { state, pgrp } = parseStat(await readFile(`/proc/${entry}/stat`, 'utf8'));
+      if (pgrp === pgid && state !== 'Z' && state !== 'X') return true;
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return false;
+}
+
+/** Signals process group `pgid`; false when it no longer exists (ESRCH) or is not ours (EPERM). */
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ESRCH' || code === 'EPERM') return false;
+    throw error;
   }
 }

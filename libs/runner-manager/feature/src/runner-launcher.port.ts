@@ -27,6 +27,13 @@ export interface RunnerLauncher {
   launch(spec: LaunchSpec): Promise<LaunchedAgent>;
   /** Asks the runner's agent to stop (SIGTERM) or kills it (SIGKILL); a gone agent is fine. */
   signal(runner: Runner, signal: RunnerSignal): Promise<void>;
+  /**
+   * Makes sure the runner's agent command (its child, leader of its own process group) is gone
+   * once runner-manager ended the runner: an agent that was SIGKILLed or hung leaves it running.
+   * Does nothing for a runner this launcher cannot reach (another host, no child pid); never
+   * rejects for a process that is already gone.
+   */
+  reap(runner: Runner): Promise<void>;
 }
 
 /** Nest injection token of the {@link RunnerLauncher}. */

@@ -322,4 +322,28 @@ describe('runner-manager use cases on PostgreSQL', () => {
     expect(got).toMatchObject({ state: 'stopped', signal: 'SIGTERM', sessionId: 's-1' });
     expect(got.endedAt).not.toBeNull();
   });
+
+  it('kills a running runner with --force: SIGKILL, its processes reaped, stopped at once', async () => {
+    await project('forced', 1);
+    const reply = await new LaunchRunner(depsA).execute(
+      { project: 'forced', mode: 'headless', queue: false },
+      ctx,
+    );
+    if (reply.status !== 'launched') throw new Error('expected a launch');
+    const id = reply.runner.id;
+    await new TransitionRunner(depsA).execute({ runnerId: id, to: 'running', pid: 5151 }, ctx);
+
+    const killed = await new StopRunner(depsA).execute({ runner: id, force: true }, ctx);
+
+    expect(killed).toMatchObject({ state: 'stopped', desiredState: 'kill', signal: 'SIGKILL' });
+    expect(launcher.signals).toContainEqual({ runnerId: id, signal: 'SIGKILL' });
+    expect(launcher.reaped.map((r) => r.id)).toContain(id);
+    expect(await outboxTypes(id)).toEqual([
+      'runner.launched',
+      'runner.starting',
+      'runner.running',
+      'runner.stopping',
+      'runner.stopped',
+    ]);
+  });
 });

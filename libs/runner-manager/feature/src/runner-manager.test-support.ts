@@ -23,11 +23,12 @@ export async function migrateMessaging(url: string): Promise<void> {
   }
 }
 
-/** A launcher that starts nothing: records launches and signals; can be told to fail. */
+/** A launcher that starts nothing: records launches, signals and reaps; can be told to fail. */
 export class FakeLauncher implements RunnerLauncher {
   readonly kind = 'local' as const;
   readonly launches: LaunchSpec[] = [];
   readonly signals: Array<{ runnerId: string; signal: RunnerSignal }> = [];
+  readonly reaped: Runner[] = [];
   failWith: Error | null = null;
   private nextPid = 40_000;
 
@@ -39,6 +40,11 @@ export class FakeLauncher implements RunnerLauncher {
 
   signal(runner: Runner, signal: RunnerSignal): Promise<void> {
     this.signals.push({ runnerId: runner.id, signal });
+    return Promise.resolve();
+  }
+
+  reap(runner: Runner): Promise<void> {
+    this.reaped.push(runner);
     return Promise.resolve();
   }
 }

@@ -177,6 +177,36 @@ export class StopRunner {
         });
     }
     await this.lifecycle.startAgents(admitted, ctx);
+    if (request.force && runner.state === 'stopping') {
+      // A killed agent sends no final report: take its command down too, and record the end.
+      return (await this.finishKill(runner, ctx)) ?? reply;
+    }
+    return reply;
+  }
+
+  private async finishKill(runner: Runner, ctx: RequestContext): Promise<RunnerReply | null> {
+    try {
+      await this.deps.launcher.reap(runner);
+    } catch (error) {
+      this.logger.warn(`runner ${runner.id}: could not reap its processes: ${String(error)}`);
+      return null;
+    }
+    const { reply, admitted } = await this.deps.store.transaction(async (tx) => {
+      await tx.lockProject(runner.projectId);
+      const current = await tx.runners.findById(runner.id, { lock: true });
+      if (!current || current.state !== 'stopping') {
+        return { reply: null, admitted: [] as PendingLaunch[] };
+      }
+      const moved = await this.lifecycle.transition(
+        tx,
+        current,
+        'stopped',
+        { signal: 'SIGKILL' },
+        ctx,
+      );
+      return { reply: await replyFor(tx, moved.runner), admitted: moved.admitted };
+    });
+    await this.lifecycle.startAgents(admitted, ctx);
     return reply;
   }
 }

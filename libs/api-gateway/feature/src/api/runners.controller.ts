@@ -27,12 +27,16 @@ import { type GatewayReply } from '../http/http-types';
 import { RequiredScope } from '../keys/api-scope';
 import { GatewayRoutes } from './gateway-routes.decorator';
 import { bodyObject, queryNumber, queryString } from './request-input';
+import { RunnerLivenessEnricher } from './runner-liveness.enricher';
 import { RunnerManagerClient } from './runner-manager.client';
 
 @GatewayRoutes()
 @Controller('api/v1')
 export class RunnersController {
-  constructor(@Inject(RunnerManagerClient) private readonly runnerManager: RunnerManagerClient) {}
+  constructor(
+    @Inject(RunnerManagerClient) private readonly runnerManager: RunnerManagerClient,
+    @Inject(RunnerLivenessEnricher) private readonly liveness: RunnerLivenessEnricher,
+  ) {}
 
   /** 201 with the runner, or 202 with the queue entry when the project was full and `queue`. */
   @Post('projects/:name/runners')
@@ -51,10 +55,10 @@ export class RunnersController {
     return result;
   }
 
-  /** `?project=<name>&state=running,pending&limit=50`. */
+  /** `?project=<name>&state=running,pending&limit=50`; liveness from heartbeat-ingest merged. */
   @Get('runners')
   @RequiredScope('viewer')
-  list(@Query() query: Record<string, unknown>): Promise<RunnerListReply> {
+  async list(@Query() query: Record<string, unknown>): Promise<RunnerListReply> {
     const { project, state, limit, ...rest } = query;
     const states = queryString(state);
     const payload = parseAtEdge(
@@ -67,26 +71,28 @@ export class RunnersController {
       },
       'query',
     );
-    return this.runnerManager.request('runners.list', payload);
+    const { runners } = await this.runnerManager.request('runners.list', payload);
+    return { runners: await this.liveness.enrich(runners) };
   }
 
+  /** The runner with liveness from heartbeat-ingest merged. */
   @Get('runners/:id')
   @RequiredScope('viewer')
-  get(@Param('id') id: string): Promise<RunnerReply> {
+  async get(@Param('id') id: string): Promise<RunnerReply> {
     const payload = parseAtEdge(getRunnerRequestSchema, { runner: id }, 'path');
-    return this.runnerManager.request('runners.get', payload);
+    return this.liveness.enrichOne(await this.runnerManager.request('runners.get', payload));
   }
 
-  /** `{ force: true }` kills (SIGKILL) instead of stopping (SIGTERM). */
+  /** `{ force: true }` kills (SIGKILL) instead of stopping (SIGTERM); liveness merged. */
   @Post('runners/:id/stop')
   @HttpCode(202)
   @RequiredScope('operator')
-  stop(@Param('id') id: string, @Body() body: unknown): Promise<RunnerReply> {
+  async stop(@Param('id') id: string, @Body() body: unknown): Promise<RunnerReply> {
     const payload = parseAtEdge(stopRunnerRequestSchema, {
       ...bodyObject(body, { optional: true }),
       runner: id,
     });
-    return this.runnerManager.request('runners.stop', payload);
+    return this.liveness.enrichOne(await this.runnerManager.request('runners.stop', payload));
   }
 
   /** Cancels a queued launch (`:id` is the queue entry's id). */

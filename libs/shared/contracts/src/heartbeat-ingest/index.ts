@@ -1,1 +1,2 @@
 export * from './heartbeat-ingest-events';
+export * from './liveness';
