@@ -20,6 +20,7 @@ void runService({
         staleAfterIntervals: config.STALE_AFTER_INTERVALS,
         checkIntervalMs: config.STALE_CHECK_INTERVAL,
         graceMs: config.STALE_GRACE,
+        startTimeoutMs: config.STALE_START_TIMEOUT,
         massStaleMinActive: config.MASS_STALE_MIN_ACTIVE,
       },
     }),

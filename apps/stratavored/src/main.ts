@@ -143,6 +143,7 @@ function daemonModule(
           staleAfterIntervals: config.STALE_AFTER_INTERVALS,
           checkIntervalMs: config.STALE_CHECK_INTERVAL,
           graceMs: config.STALE_GRACE,
+          startTimeoutMs: config.STALE_START_TIMEOUT,
           massStaleMinActive: config.MASS_STALE_MIN_ACTIVE,
         },
       }),

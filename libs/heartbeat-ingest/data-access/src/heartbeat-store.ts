@@ -117,7 +117,7 @@ function toActive(row: ActiveRow): ActiveRunner {
 const ACTIVE_SELECT = `SELECT r.runner_id, r.project_id, r.interval_ms, r.registered_at,
     l.last_heartbeat_at, r.stale_reported_at
   FROM heartbeat.runners r LEFT JOIN heartbeat.liveness l ON l.runner_id = r.runner_id
-  WHERE NOT r.ended`;
+  WHERE NOT r.ended AND r.exit_reported_at IS NULL`;
 
 /** The latest liveness of a runner, as stored. */
 export interface StoredLiveness {

@@ -13,8 +13,16 @@ export const heartbeatIngestConfigSchema = z.object({
   STALE_AFTER_INTERVALS: z.coerce.number().int().positive().default(3),
   /** `STALE_CHECK_INTERVAL`: how often the leader looks for stale runners. Default 10s. */
   STALE_CHECK_INTERVAL: duration().default(10_000),
-  /** `STALE_GRACE`: no runner is judged for this long after the detector starts acting. */
+  /**
+   * `STALE_GRACE`: no runner is judged for this long after the detector starts acting.
+   * Default: the stale window, at least 45s (the agent's retry backoff reaches 30 s).
+   */
   STALE_GRACE: duration().optional(),
+  /**
+   * `STALE_START_TIMEOUT`: how long a launched runner may take to send its first heartbeat.
+   * Default: the stale window, at least 30s.
+   */
+  STALE_START_TIMEOUT: duration().optional(),
   /** `MASS_STALE_MIN_ACTIVE`: the mass-stale brake applies from this many active runners. 3. */
   MASS_STALE_MIN_ACTIVE: z.coerce.number().int().positive().default(3),
 });

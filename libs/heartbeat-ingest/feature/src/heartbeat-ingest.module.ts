@@ -196,11 +196,12 @@ export class HeartbeatIngestModule {
         },
         {
           provide: STALE_DETECTION,
-          inject: [HEARTBEAT_STORE, CLOCK, HeartbeatEventFactory],
+          inject: [HEARTBEAT_STORE, CLOCK, HeartbeatEventFactory, HeartbeatBatchWriter],
           useFactory: (
             store: HeartbeatStore,
             clock: Clock,
             events: HeartbeatEventFactory,
+            writer: HeartbeatBatchWriter,
           ): StaleDetection => {
             const logger = new Logger('StaleRunnerDetector');
             // The leadership calls back into the detector, which asks it who leads.
@@ -213,6 +214,7 @@ export class HeartbeatIngestModule {
               rules: options.stale,
               metrics,
               logger: { warn: (m) => logger.warn(m) },
+              beforeScan: () => writer.flush(),
             });
             leadership = new AdvisoryLeadership({
               url: options.databaseUrl,

@@ -41,7 +41,14 @@ describe('stale-runner detector on PostgreSQL', () => {
       leadership: { isLeader: () => leadership?.isLeader() ?? false },
       clock,
       events: testEvents(clock, new RandomIdGenerator()),
-      rules: { staleAfterIntervals: 3, massStaleMinActive: 3 },
+      // Grace and start timeout equal to the stale window (30 s): the defaults' floors are
+      // covered by the unit tests.
+      rules: {
+        staleAfterIntervals: 3,
+        massStaleMinActive: 3,
+        graceMs: 30_000,
+        startTimeoutMs: 30_000,
+      },
       metrics,
       logger: { warn: () => undefined },
     });

@@ -8,7 +8,14 @@ import { StaleRunnerDetector, type StaleStore } from './stale-runner-detector';
 import { judgeStaleRunners, type StaleRules } from './stale-runner-rules';
 
 const START = new Date('2026-01-01T00:00:00.000Z');
-const rules: StaleRules = { staleAfterIntervals: 3, massStaleMinActive: 3 };
+/** Grace and start timeout equal to the 30 s stale window; the defaults have their own test. */
+const rules: StaleRules = {
+  staleAfterIntervals: 3,
+  massStaleMinActive: 3,
+  graceMs: 30_000,
+  startTimeoutMs: 30_000,
+};
+const defaults: StaleRules = { staleAfterIntervals: 3, massStaleMinActive: 3 };
 
 function runner(n: number, lastHeartbeatAt: Date | null, intervalMs = 10_000): ActiveRunner {
   return {
@@ -36,9 +43,24 @@ describe('judgeStaleRunners', () => {
     const judged = judgeStaleRunners([r], at(29_000), at(0), rules);
     expect(judged).toMatchObject({ stale: [], inGrace: 1 });
     expect(judgeStaleRunners([r], at(30_000), at(0), rules).stale).toHaveLength(1);
+    // By default the grace outlasts the agent's retry backoff (30 s), not only the window.
+    expect(judgeStaleRunners([r], at(44_999), at(0), defaults).inGrace).toBe(1);
+    expect(judgeStaleRunners([r], at(45_000), at(0), defaults).stale).toHaveLength(1);
     expect(judgeStaleRunners([r], at(30_000), at(0), { ...rules, graceMs: 60_000 }).inGrace).toBe(
       1,
     );
+  });
+
+  it('gives a runner that never reported the start timeout, not one interval window', () => {
+    const since = at(-3_600_000);
+    const fast = runner(1, null, 1_000); // registered at START, 3 s window
+    expect(judgeStaleRunners([fast], at(29_999), since, defaults).stale).toHaveLength(0);
+    expect(judgeStaleRunners([fast], at(30_000), since, defaults).stale).toHaveLength(1);
+    const custom = { ...defaults, startTimeoutMs: 5_000 };
+    expect(judgeStaleRunners([fast], at(5_000), since, custom).stale).toHaveLength(1);
+    // Once it reported, the ordinary window applies.
+    const reported = runner(2, at(0), 1_000);
+    expect(judgeStaleRunners([reported], at(3_000), since, defaults).stale).toHaveLength(1);
   });
 
   it('brakes when more than half of the active runners are stale', () => {

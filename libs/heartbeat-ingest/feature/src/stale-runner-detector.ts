@@ -34,6 +34,11 @@ export interface StaleRunnerDetectorDeps {
   readonly rules: StaleRules;
   readonly metrics: HeartbeatIngestMetrics;
   readonly logger: DetectorLogger;
+  /**
+   * Runs before each scan: the module flushes this replica's buffered heartbeats, so a
+   * heartbeat received but not yet written never makes its runner look silent.
+   */
+  readonly beforeScan?: () => Promise<void>;
 }
 
 export type CheckResult =
@@ -70,6 +75,7 @@ export class StaleRunnerDetector {
     if (!this.deps.leadership.isLeader()) return { kind: 'not-leader' };
     this.actingSince ??= clock.now();
     const actingSince = this.actingSince;
+    await this.deps.beforeScan?.();
     const now = clock.now();
     const judgement = judgeStaleRunners(await store.listActiveRunners(), now, actingSince, rules);
     metrics.staleRunners.set(judgement.stale.length);

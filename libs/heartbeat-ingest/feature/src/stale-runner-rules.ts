@@ -6,9 +6,17 @@ export interface StaleRules {
   /**
    * After the detector starts acting, runners are not judged for this long, so a control-plane
    * restart does not fail runners whose heartbeats could not be received meanwhile. Default:
-   * each runner's own stale window (`staleAfterIntervals` x its interval).
+   * each runner's own stale window (`staleAfterIntervals` x its interval), and at least
+   * {@link DEFAULT_MIN_GRACE_MS}: an agent that found the API down retries with a backoff of
+   * up to 30 s, so its first heartbeat after the restart may take that long.
    */
   readonly graceMs?: number;
+  /**
+   * How long a runner that never reported may stay silent after its launch (default: its stale
+   * window, and at least {@link DEFAULT_START_TIMEOUT_MS}): starting the agent and its command
+   * on a loaded machine takes longer than an interval between two heartbeats.
+   */
+  readonly startTimeoutMs?: number;
   /** The brake applies from this many active runners on (default 3). */
   readonly massStaleMinActive: number;
 }
@@ -30,6 +38,11 @@ export interface StaleJudgement {
   readonly massStale: boolean;
 }
 
+/** The least grace after the detector starts acting: the agent's backoff cap plus margin. */
+export const DEFAULT_MIN_GRACE_MS = 45_000;
+/** The least time a launched runner has to send its first heartbeat. */
+export const DEFAULT_START_TIMEOUT_MS = 30_000;
+
 /** Whether one runner is stale at `now`; `null` when it is not (or is still in grace). */
 export function staleness(
   runner: ActiveRunner,
@@ -38,11 +51,15 @@ export function staleness(
   rules: StaleRules,
 ): StaleRunner | 'in-grace' | null {
   const windowMs = rules.staleAfterIntervals * runner.intervalMs;
-  const graceMs = rules.graceMs ?? windowMs;
+  const graceMs = rules.graceMs ?? Math.max(windowMs, DEFAULT_MIN_GRACE_MS);
   if (now.getTime() - actingSince.getTime() < graceMs) return 'in-grace';
   const lastSeen = runner.lastHeartbeatAt ?? runner.registeredAt;
   const silentForMs = Math.max(0, now.getTime() - lastSeen.getTime());
-  return silentForMs >= windowMs ? { runner, silentForMs } : null;
+  const allowedMs =
+    runner.lastHeartbeatAt === null
+      ? (rules.startTimeoutMs ?? Math.max(windowMs, DEFAULT_START_TIMEOUT_MS))
+      : windowMs;
+  return silentForMs >= allowedMs ? { runner, silentForMs } : null;
 }
 
 /**

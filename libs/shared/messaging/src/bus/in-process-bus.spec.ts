@@ -1,3 +1,5 @@
+import { waitFor } from '@stratavore/testing';
+
 import { BusErrorCode, RemoteRequestError } from './bus.errors';
 import { retryDelayMs, topicMatches } from './bus.policy';
 import { type DeliveredEvent, type HandlerResult } from './bus.ports';
@@ -8,7 +10,6 @@ import {
   TEST_SIGNING_KEY,
   testCatalog,
   toOutgoing,
-  waitFor,
 } from './bus.test-support';
 import { InProcessBus } from './in-process-bus';
 
@@ -78,10 +79,15 @@ describe('InProcessBus', () => {
     expect(b.seen[0]!.attempt).toBe(1);
   });
 
-  it('reports a message no queue takes as returned', async () => {
-    await bus.subscribe({ consumer: 'a', patterns: ['test.ponged'] }, collect().handler);
+  it('confirms a message no queue takes and keeps it aside, like an alternate exchange', async () => {
+    const a = collect();
+    await bus.subscribe({ consumer: 'a', patterns: ['test.ponged'] }, a.handler);
     const [outcome] = await bus.publishBatch([ping(1)]);
-    expect(outcome).toMatchObject({ ok: false, reason: 'returned' });
+    expect(outcome).toMatchObject({ ok: true });
+    expect(bus.unroutedMessages()).toEqual([
+      { messageId: outcome!.messageId, routingKey: 'test.pinged' },
+    ]);
+    expect(a.seen).toHaveLength(0);
   });
 
   it('keeps a durable queue across subscriptions', async () => {

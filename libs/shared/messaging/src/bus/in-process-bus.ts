@@ -32,6 +32,9 @@ export interface InProcessBusOptions {
   readonly requestTimeoutMs?: number;
 }
 
+/** How many unrouted messages are kept for inspection (oldest dropped first). */
+const MAX_UNROUTED = 1_000;
+
 /** Why a message ended in the dead-letter list. */
 export type DeadLetterReason = 'rejected' | 'max_attempts' | 'invalid';
 
@@ -83,6 +86,7 @@ export class InProcessBus implements MessageBus {
   private readonly queues = new Map<string, ConsumerQueue>();
   private readonly responders = new Map<string, RequestHandler>();
   private readonly dead: DeadLetter[] = [];
+  private readonly unrouted: Array<{ messageId: string; routingKey: string }> = [];
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly logger: BusLogger;
   private readonly backoff: RetryBackoff;
@@ -104,7 +108,17 @@ export class InProcessBus implements MessageBus {
     return this.connected;
   }
 
-  /** Confirms a message once every queue bound to its routing key holds it; none -> `returned`. */
+  /** The most recent messages no consumer's queue was bound for (at most 1,000). */
+  unroutedMessages(): ReadonlyArray<{ readonly messageId: string; readonly routingKey: string }> {
+    return [...this.unrouted];
+  }
+
+  /**
+   * Confirms a message once every queue bound to its routing key holds it. A message no queue
+   * takes is confirmed too and kept in a bounded list ({@link unroutedMessages}), like the
+   * alternate exchange of the RabbitMQ topology: an event nobody consumes yet is not an error,
+   * and must not hold back later events of its subject in the relay.
+   */
   publishBatch(messages: readonly OutgoingEvent[]): Promise<PublishOutcome[]> {
     const outcomes = messages.map((message): PublishOutcome => {
       if (!this.connected) {
@@ -112,12 +126,9 @@ export class InProcessBus implements MessageBus {
       }
       const targets = [...this.queues.values()].filter((q) => q.matches(message.routingKey));
       if (targets.length === 0) {
-        return {
-          messageId: message.messageId,
-          ok: false,
-          reason: 'returned',
-          detail: `no queue bound for ${message.routingKey}`,
-        };
+        this.unrouted.push({ messageId: message.messageId, routingKey: message.routingKey });
+        if (this.unrouted.length > MAX_UNROUTED) this.unrouted.shift();
+        return { messageId: message.messageId, ok: true };
       }
       for (const queue of targets) {
         queue.items.push({
