@@ -7,7 +7,10 @@
  *
  * Works in its own database and its own exchange and queues, and removes them at the end.
  * Sizes can be overridden: BENCH_RAW_MESSAGES, BENCH_EVENTS, BENCH_RATE, BENCH_LATENCY_SECONDS,
- * and the relay's BENCH_WINDOW (default 1) and BENCH_BATCH (default 1000).
+ * the relay's BENCH_WINDOW and BENCH_BATCH (default: the relay's own defaults), and
+ * BENCH_QUEUE_TYPE (default quorum, as the bus declares). The raw figure publishes into the same
+ * consumer queue the relay's events go to, so both measure the same topology. The relay's
+ * claim / publish / mark phases are timed and printed.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -17,7 +20,10 @@ import { SystemClock } from '@stratavore/core';
 import {
   consumerQueues,
   createMessagingDataSource,
+  type ConsumerQueueType,
+  type EventPublisher,
   OutboxListener,
+  type OutboxStore,
   OutboxWriter,
   PostgresOutboxStore,
   RabbitMqBus,
@@ -32,10 +38,13 @@ const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const RAW_MESSAGES = Number(process.env.BENCH_RAW_MESSAGES ?? 20_000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
+const DRAIN_EVENTS = Number(process.env.BENCH_DRAIN_EVENTS ?? 30_000);
 const RATE = Number(process.env.BENCH_RATE ?? 1_000);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
-const RELAY_WINDOW = Number(process.env.BENCH_WINDOW ?? 1);
-const RELAY_BATCH = Number(process.env.BENCH_BATCH ?? 1_000);
+const RELAY_WINDOW = optionalNumber(process.env.BENCH_WINDOW);
+const RELAY_BATCH = optionalNumber(process.env.BENCH_BATCH);
+const QUEUE_TYPE: ConsumerQueueType =
+  process.env.BENCH_QUEUE_TYPE === 'classic' ? 'classic' : 'quorum';
 const DEADLINE_MS = 115_000;
 const SIGNING_KEY = 'outbox-bench-key';
 
@@ -43,7 +52,45 @@ const suffix = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 const databaseName = `bench_outbox_${suffix}`;
 const exchange = `bench.outbox.${suffix}`;
 const dlx = `bench.outbox.dlx.${suffix}`;
+const unrouted = `bench.outbox.unrouted.${suffix}`;
 const consumer = `bench-outbox-${suffix}`;
+
+function optionalNumber(value: string | undefined): number | undefined {
+  return value === undefined || value === '' ? undefined : Number(value);
+}
+
+/** Wall time spent in each relay phase (summed over the workers, so phases can overlap). */
+const phases = { claim: 0, claims: 0, publish: 0, mark: 0 };
+
+async function timed<T>(phase: 'claim' | 'publish' | 'mark', work: Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await work;
+  } finally {
+    phases[phase] += performance.now() - started;
+  }
+}
+
+function profiledStore(store: PostgresOutboxStore): OutboxStore {
+  return {
+    claimBatch: (limit) => {
+      phases.claims++;
+      return timed('claim', store.claimBatch(limit));
+    },
+    markPublished: (positions) => timed('mark', store.markPublished(positions)),
+    markFailed: (...args) => timed('mark', store.markFailed(...args)),
+    release: (positions) => timed('mark', store.release(positions)),
+    deadLetter: (...args) => timed('mark', store.deadLetter(...args)),
+    backlog: () => store.backlog(),
+    oldestUnpublishedAge: () => store.oldestUnpublishedAge(),
+  };
+}
+
+function profiledPublisher(publisher: RabbitMqBus): EventPublisher {
+  return {
+    publishBatch: (messages, options) => timed('publish', publisher.publishBatch(messages, options)),
+  };
+}
 
 function databaseUrl(name: string): string {
   const url = new URL(DATABASE_URL);
@@ -93,6 +140,7 @@ function percentile(sorted: number[], p: number): number {
 
 interface Figures {
   rawRate: number;
+  drainRate: number;
   relayRate: number;
   deliveredRate: number;
   p50: number;
@@ -118,6 +166,8 @@ async function main(): Promise<Figures> {
         url: AMQP_URL,
         exchange,
         deadLetterExchange: dlx,
+        unroutedExchange: unrouted,
+        queueType: QUEUE_TYPE,
         signingKey: SIGNING_KEY,
         serviceName: 'outbox-bench',
         catalog: null,
@@ -137,12 +187,13 @@ async function main(): Promise<Figures> {
     await consumerBus.connect();
     // RabbitMqBus.connect() can resolve before its publisher channel is set up.
     await until('the consumer bus', () => consumerBus.isConnected(), 10_000);
-    const arrivals = { raw: 0, sustained: 0, latency: 0 };
+    const arrivals = { raw: 0, drain: 0, sustained: 0, latency: 0 };
     const latencies: number[] = [];
     const subscription = await consumerBus.subscribe(
       { consumer, patterns: ['bench.*'], prefetch: 1_000 },
       ({ envelope: received, routingKey }) => {
         if (routingKey === 'bench.raw') arrivals.raw++;
+        else if (routingKey === 'bench.drain') arrivals.drain++;
         else if (routingKey === 'bench.sustained') arrivals.sustained++;
         else {
           arrivals.latency++;
@@ -173,25 +224,47 @@ async function main(): Promise<Figures> {
     }
     await until('raw arrivals', () => arrivals.raw >= RAW_MESSAGES, 30_000);
 
+    // (2a) A backlog committed while no relay runs, drained once it starts: the relay's own
+    // capacity, without writers competing for the same cores.
+    const writer = new OutboxWriter();
+    for (let i = 0; i < DRAIN_EVENTS; i += 500) {
+      const batch = Array.from({ length: Math.min(500, DRAIN_EVENTS - i) }, (_, k) =>
+        envelope('bench.drain', `d${(i + k) % 1_000}`, { i: i + k }),
+      );
+      await withTransaction(ds, (manager) => writer.append(manager, batch));
+    }
+    const unpublished = async () =>
+      (
+        await ds.query<Array<{ n: number }>>(
+          `SELECT count(*)::int AS n FROM messaging.outbox WHERE published_at IS NULL`,
+        )
+      )[0]!.n;
+
     // The relay, woken by LISTEN/NOTIFY.
     const listener = new OutboxListener({ url, applicationName: 'bench-listener' });
     const relay = new OutboxRelay({
-      store: new PostgresOutboxStore(ds),
-      publisher,
+      store: profiledStore(new PostgresOutboxStore(ds)),
+      publisher: profiledPublisher(publisher),
       clock: new SystemClock(),
       wakeUps: listener,
       options: {
-        batchSize: RELAY_BATCH,
-        window: RELAY_WINDOW,
+        ...(RELAY_BATCH === undefined ? {} : { batchSize: RELAY_BATCH }),
+        ...(RELAY_WINDOW === undefined ? {} : { window: RELAY_WINDOW }),
         idlePollIntervalMs: 500,
         publishTimeoutMs: 10_000,
       },
     });
+    const drainStart = performance.now();
     await relay.start();
     stops.push(() => relay.stop());
+    await until('the backlog to drain', async () => (await unpublished()) === 0, 60_000);
+    const drainSeconds = (performance.now() - drainStart) / 1000;
+    await until('drain arrivals', () => arrivals.drain >= DRAIN_EVENTS, 30_000);
+    console.log(
+      `backlog: ${DRAIN_EVENTS} events drained in ${drainSeconds.toFixed(2)} s; relay phases so far: ${phases.claims} claims ${(phases.claim / 1000).toFixed(2)} s, publish ${(phases.publish / 1000).toFixed(2)} s, mark ${(phases.mark / 1000).toFixed(2)} s`,
+    );
 
-    // (2) Sustained throughput: EVENTS in transactions of 50 by 4 writers while the relay drains.
-    const writer = new OutboxWriter();
+    // (2b) Sustained throughput: EVENTS in transactions of 50 by 4 writers while the relay drains.
     const perTx = 50;
     let nextTx = 0;
     const transactions = Math.ceil(EVENTS / perTx);
@@ -207,21 +280,15 @@ async function main(): Promise<Figures> {
       }),
     );
     const insertSeconds = (performance.now() - sustainedStart) / 1000;
-    await until(
-      'the relay to drain',
-      async () =>
-        (
-          await ds.query<Array<{ n: number }>>(
-            `SELECT count(*)::int AS n FROM messaging.outbox WHERE published_at IS NULL`,
-          )
-        )[0]!.n === 0,
-      60_000,
-    );
+    await until('the relay to drain', async () => (await unpublished()) === 0, 60_000);
     const relaySeconds = (performance.now() - sustainedStart) / 1000;
     await until('sustained arrivals', () => arrivals.sustained >= EVENTS, 60_000);
     const deliveredSeconds = (performance.now() - sustainedStart) / 1000;
     console.log(
       `sustained: ${EVENTS} events inserted in ${insertSeconds.toFixed(2)} s, relayed in ${relaySeconds.toFixed(2)} s, consumed in ${deliveredSeconds.toFixed(2)} s`,
+    );
+    console.log(
+      `relay phases (summed over workers): ${phases.claims} claims ${(phases.claim / 1000).toFixed(2)} s, publish ${(phases.publish / 1000).toFixed(2)} s, mark ${(phases.mark / 1000).toFixed(2)} s`,
     );
 
     // (3) Latency at a fixed offered rate: every 5 ms commit what is due, stamped at commit.
@@ -260,6 +327,7 @@ async function main(): Promise<Figures> {
     const sorted = [...latencies].sort((a, b) => a - b);
     return {
       rawRate: RAW_MESSAGES / rawSeconds,
+      drainRate: DRAIN_EVENTS / drainSeconds,
       relayRate: EVENTS / relaySeconds,
       deliveredRate: EVENTS / deliveredSeconds,
       p50: percentile(sorted, 50),
@@ -278,7 +346,12 @@ async function main(): Promise<Figures> {
       await channel.deleteQueue(name).catch(() => undefined);
       await channel.close().catch(() => undefined);
     }
-    for (const name of [exchange, dlx]) {
+    for (const name of [unrouted]) {
+      const channel = await connection.createChannel();
+      await channel.deleteQueue(name).catch(() => undefined);
+      await channel.close().catch(() => undefined);
+    }
+    for (const name of [exchange, dlx, unrouted]) {
       const channel = await connection.createChannel();
       await channel.deleteExchange(name).catch(() => undefined);
       await channel.close().catch(() => undefined);
@@ -304,6 +377,12 @@ main()
         null,
       ],
       [
+        'relay backlog drain (claimed -> marked)',
+        `${Math.round(f.drainRate).toLocaleString('en')} ev/s`,
+        '-',
+        null,
+      ],
+      [
         'relay sustained (committed -> marked)',
         `${Math.round(f.relayRate).toLocaleString('en')} ev/s`,
         '>= 10,000 ev/s',
@@ -323,7 +402,7 @@ main()
     const line = (cells: string[]) =>
       cells.map((cell, i) => cell.padEnd(widths[i] ?? 8)).join(' | ');
     console.log(
-      `\noutbox relay bench, window ${RELAY_WINDOW} x batch ${RELAY_BATCH} (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+      `\noutbox relay bench, ${QUEUE_TYPE} consumer queue, window ${RELAY_WINDOW ?? 'default'} x batch ${RELAY_BATCH ?? 'default'} (${((performance.now() - started) / 1000).toFixed(1)} s)`,
     );
     console.log(line(['measure', 'figure', 'target']) + ' | result');
     console.log(widths.map((w) => '-'.repeat(w)).join('-|-') + '-|-------');

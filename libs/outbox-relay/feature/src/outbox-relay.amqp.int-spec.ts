@@ -37,6 +37,7 @@ describe('OutboxRelay against PostgreSQL and RabbitMQ', () => {
   let dataSource: DataSource;
   let exchange: string;
   let dlx: string;
+  let unrouted: string;
   const writer = new OutboxWriter();
   const cleanups: Array<() => Promise<unknown>> = [];
   const queues: string[] = [];
@@ -46,6 +47,7 @@ describe('OutboxRelay against PostgreSQL and RabbitMQ', () => {
       url,
       exchange,
       deadLetterExchange: dlx,
+      unroutedExchange: unrouted,
       signingKey: SIGNING_KEY,
       serviceName: 'outbox-relay-int-spec',
       catalog: null,
@@ -140,6 +142,8 @@ describe('OutboxRelay against PostgreSQL and RabbitMQ', () => {
   beforeEach(async () => {
     exchange = uniqueName('relay-int.events');
     dlx = uniqueName('relay-int.dlx');
+    unrouted = uniqueName('relay-int.unrouted');
+    queues.push(unrouted);
     database = await createTestDatabase('outbox_relay');
     dataSource = createMessagingDataSource({ url: database.url, poolSize: 6 });
     await dataSource.initialize();
@@ -157,7 +161,7 @@ describe('OutboxRelay against PostgreSQL and RabbitMQ', () => {
         await channel.deleteQueue(name).catch(() => undefined);
         await channel.close().catch(() => undefined);
       }
-      for (const name of [exchange, dlx]) {
+      for (const name of [exchange, dlx, unrouted]) {
         const channel = await connection.createChannel();
         await channel.deleteExchange(name).catch(() => undefined);
         await channel.close().catch(() => undefined);
@@ -259,8 +263,23 @@ describe('OutboxRelay against PostgreSQL and RabbitMQ', () => {
     const seen = await consume(bus(), ['good.*']);
     const publisher = bus();
     await publisher.connect();
+    // An unbound routing key is no poison here: the alternate exchange keeps such events (and
+    // confirms them). The poison is an event the broker refuses: its only queue is full and
+    // rejects publishes, so the broker nacks it on every attempt.
+    const refusing = uniqueName('relay-int.refusing');
+    queues.push(refusing);
+    const connection = await connect(amqpUrl);
+    try {
+      const channel = await connection.createChannel();
+      await channel.assertQueue(refusing, {
+        durable: true,
+        arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' },
+      });
+      await channel.bindQueue(refusing, exchange, 'poison.*');
+    } finally {
+      await connection.close();
+    }
     const running = relay(new PostgresOutboxStore(dataSource), publisher, { maxAttempts: 3 });
-    // Nothing is bound for `poison.*`: the broker returns it on every attempt.
     const poison = envelope('poison.unroutable', 'shared', 0);
     const behind = Array.from({ length: 20 }, (_, i) => envelope('good.happened', 'shared', i + 1));
     await commit([poison, ...behind]);
@@ -285,7 +304,7 @@ describe('OutboxRelay against PostgreSQL and RabbitMQ', () => {
       [poison.id],
     );
     expect(rows[0]).toMatchObject({ attempts: 3, dead: true, published_at: null });
-    expect(rows[0]!.last_error).toMatch(/^returned/);
+    expect(rows[0]!.last_error).toMatch(/^nacked/);
     expect(await outboxState()).toMatchObject({ pending: 0, dead: 1 });
   });
 

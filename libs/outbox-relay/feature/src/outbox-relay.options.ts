@@ -9,7 +9,7 @@ export const outboxRelayOptionsSchema = z
      * Batches in flight at once, each claimed, published with confirms and marked on its own.
      * A subject is never in two batches at once (the store leases rows per subject in order).
      */
-    window: z.number().int().min(1).max(64).default(1),
+    window: z.number().int().min(1).max(64).default(3),
     /** How long a batch may wait for broker confirms; unconfirmed messages count as failed. */
     publishTimeoutMs: z.number().int().min(1).default(10_000),
     /** Failed attempts after which a row is dead-lettered. */

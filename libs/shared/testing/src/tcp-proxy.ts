@@ -8,10 +8,13 @@ export interface TcpProxyTarget {
 /**
  * A TCP forwarder on 127.0.0.1 (random port) in front of a real server, to take the network
  * away from a client under test: {@link cut} destroys every open connection and refuses new ones
- * (as if the server went away), {@link restore} lets connections through again.
+ * (as if the server went away), {@link restore} lets connections through again, and
+ * {@link stallServerToClient} keeps connections open but stops the server's bytes from arriving
+ * (a half-dead network: requests go out, no reply or confirm comes back).
  */
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
+  private readonly pairs = new Set<{ readonly client: Socket; readonly upstream: Socket }>();
   private open = true;
 
   private constructor(
@@ -53,10 +56,22 @@ export class TcpProxy {
     this.open = false;
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
+    this.pairs.clear();
   }
 
   restore(): void {
     this.open = true;
+  }
+
+  /**
+   * On every connection open now, stops forwarding server -> client bytes (they stay unread in
+   * the proxy) while client -> server still flows. Connections opened later are not affected.
+   */
+  stallServerToClient(): void {
+    for (const { client, upstream } of this.pairs) {
+      upstream.unpipe(client);
+      upstream.pause();
+    }
   }
 
   async close(): Promise<void> {
@@ -70,13 +85,15 @@ export class TcpProxy {
       return;
     }
     const upstream = createConnection({ host: this.target.host, port: this.target.port });
-    const pair = [client, upstream];
-    for (const socket of pair) {
+    const pair = { client, upstream };
+    this.pairs.add(pair);
+    for (const socket of [client, upstream]) {
       this.sockets.add(socket);
       socket.on('error', () => undefined);
       socket.on('close', () => {
         this.sockets.delete(socket);
-        for (const other of pair) if (other !== socket) other.destroy();
+        this.pairs.delete(pair);
+        for (const other of [client, upstream]) if (other !== socket) other.destroy();
       });
     }
     client.pipe(upstream);

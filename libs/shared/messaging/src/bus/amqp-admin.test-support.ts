@@ -22,8 +22,9 @@ export class AmqpAdmin {
     return (await this.channel.checkQueue(queue)).messageCount;
   }
 
+  /** Binds a new queue to an exchange the bus under test declared (with its own arguments). */
   async declareQueue(queue: string, exchange: string, pattern: string): Promise<void> {
-    await this.channel.assertExchange(exchange, 'topic', { durable: true });
+    await this.channel.checkExchange(exchange);
     await this.channel.assertQueue(queue, { durable: true });
     await this.channel.bindQueue(queue, exchange, pattern);
   }

@@ -1,15 +1,9 @@
 import { type INestMicroservice } from '@nestjs/common';
+import { requireAmqpUrl, uniqueName, waitFor } from '@stratavore/testing';
 
 import { AmqpAdmin } from './amqp-admin.test-support';
 import { RemoteRequestError } from './bus.errors';
-import {
-  ping,
-  requireAmqpUrl,
-  TEST_SIGNING_KEY,
-  testCatalog,
-  uniqueName,
-  waitFor,
-} from './bus.test-support';
+import { ping, TEST_SIGNING_KEY, testCatalog } from './bus.test-support';
 import { type Recorder, startTestMicroservice } from './bus-transport.test-support';
 import { consumerQueues, RabbitMqBus, requestQueue } from './rabbitmq-bus';
 
@@ -18,6 +12,7 @@ const url = requireAmqpUrl();
 describe('BusTransport on RabbitMQ', () => {
   const exchange = uniqueName('transport-test.events');
   const dlx = uniqueName('transport-test.dlx');
+  const unrouted = uniqueName('transport-test.unrouted');
   const service = uniqueName('transport-test-calc');
   let server: RabbitMqBus;
   let client: RabbitMqBus;
@@ -30,6 +25,7 @@ describe('BusTransport on RabbitMQ', () => {
       url,
       exchange,
       deadLetterExchange: dlx,
+      unroutedExchange: unrouted,
       signingKey: TEST_SIGNING_KEY,
       serviceName: 'transport-test',
       catalog: testCatalog,
@@ -49,15 +45,21 @@ describe('BusTransport on RabbitMQ', () => {
     await app.close();
     await Promise.all([server.close(), client.close()]);
     const names = consumerQueues(service);
-    await admin.deleteQueues(names.queue, names.retry, names.deadLetter, requestQueue(service));
-    await admin.deleteExchanges(exchange, dlx);
+    await admin.deleteQueues(
+      names.queue,
+      names.retry,
+      names.deadLetter,
+      requestQueue(service),
+      unrouted,
+    );
+    await admin.deleteExchanges(exchange, dlx, unrouted);
     await admin.close();
   });
 
   it('delivers events to @EventPattern handlers, with retries the handler asks for', async () => {
     const outcomes = await client.publishBatch([ping(1), ping(-1)]);
     expect(outcomes.every((o) => o.ok)).toBe(true);
-    await waitFor(() => recorder.pinged.length === 4, { what: 'four deliveries' });
+    await waitFor(() => recorder.pinged.length === 4, { description: 'four deliveries' });
     expect(recorder.pinged).toEqual(
       expect.arrayContaining([
         { n: 1, attempt: 1 },

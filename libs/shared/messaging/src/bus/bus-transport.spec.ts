@@ -1,4 +1,5 @@
 import { type INestMicroservice } from '@nestjs/common';
+import { waitFor } from '@stratavore/testing';
 
 import { RemoteRequestError } from './bus.errors';
 import {
@@ -7,7 +8,6 @@ import {
   TEST_SIGNING_KEY,
   testCatalog,
   toOutgoing,
-  waitFor,
 } from './bus.test-support';
 import { BusTransport } from './bus-transport';
 import { type Recorder, startTestMicroservice } from './bus-transport.test-support';

@@ -1,17 +1,9 @@
+import { requireAmqpUrl, TcpProxy, uniqueName, waitFor } from '@stratavore/testing';
+
 import { AmqpAdmin } from './amqp-admin.test-support';
 import { BusError, BusErrorCode, RemoteRequestError } from './bus.errors';
 import { type DeliveredEvent, type HandlerResult } from './bus.ports';
-import {
-  forgedPing,
-  ping,
-  requireAmqpUrl,
-  TcpProxy,
-  TEST_SIGNING_KEY,
-  testCatalog,
-  uniqueName,
-  waitFor,
-  withPort,
-} from './bus.test-support';
+import { forgedPing, ping, TEST_SIGNING_KEY, testCatalog } from './bus.test-support';
 import { consumerQueues, RabbitMqBus, type RabbitMqBusOptions } from './rabbitmq-bus';
 
 const url = requireAmqpUrl();
@@ -20,6 +12,7 @@ describe('RabbitMqBus', () => {
   let admin: AmqpAdmin;
   let exchange: string;
   let dlx: string;
+  let unrouted: string;
   const buses: RabbitMqBus[] = [];
   const queues: string[] = [];
 
@@ -28,6 +21,7 @@ describe('RabbitMqBus', () => {
       url,
       exchange,
       deadLetterExchange: dlx,
+      unroutedExchange: unrouted,
       signingKey: TEST_SIGNING_KEY,
       serviceName: 'bus-test',
       catalog: testCatalog,
@@ -54,12 +48,13 @@ describe('RabbitMqBus', () => {
   beforeEach(() => {
     exchange = uniqueName('bus-test.events');
     dlx = uniqueName('bus-test.dlx');
+    unrouted = uniqueName('bus-test.unrouted');
   });
 
   afterEach(async () => {
     await Promise.all(buses.splice(0).map((bus) => bus.close()));
-    await admin.deleteQueues(...queues.splice(0));
-    await admin.deleteExchanges(exchange, dlx);
+    await admin.deleteQueues(...queues.splice(0), unrouted);
+    await admin.deleteExchanges(exchange, dlx, unrouted);
   });
 
   afterAll(async () => {
@@ -68,9 +63,9 @@ describe('RabbitMqBus', () => {
 
   describe('connect', () => {
     it('rejects after its deadline naming the URL without the password', async () => {
-      const proxy = new TcpProxy('127.0.0.1', 1);
-      const port = await proxy.start();
-      await proxy.stop(); // a port nobody listens on
+      const proxy = await TcpProxy.start(url);
+      const port = proxy.port;
+      await proxy.close(); // a port nobody listens on
       const bus = makeBus({
         url: `amqp://guest:s3cret@127.0.0.1:${port}`,
         connectTimeoutMs: 500,
@@ -98,7 +93,7 @@ describe('RabbitMqBus', () => {
       const messages = Array.from({ length: 50 }, (_, i) => ping(i));
       const outcomes = await bus.publishBatch(messages);
       expect(outcomes).toEqual(messages.map((m) => ({ messageId: m.messageId, ok: true })));
-      await waitFor(async () => (await admin.messageCount(queue)) === 50, { what: '50 messages' });
+      await waitFor(async () => (await admin.messageCount(queue)) === 50, { description: '50 messages' });
       const first = await admin.get(queue);
       expect(first?.properties).toMatchObject({
         messageId: messages[0]!.messageId,
@@ -107,8 +102,27 @@ describe('RabbitMqBus', () => {
       });
     });
 
+    it('keeps an unroutable message in the unrouted queue (alternate exchange), confirmed', async () => {
+      const bus = makeBus({ unroutedMaxLength: 2 });
+      await bus.connect();
+      const queue = uniqueName('bus-test.sink');
+      queues.push(queue);
+      await admin.declareQueue(queue, exchange, 'test.pinged');
+      const unroutable = [ping(1, 'nobody.listens'), ping(2, 'nobody.listens'), ping(3, 'x.y')];
+      const outcomes = await bus.publishBatch([ping(0), ...unroutable]);
+      expect(outcomes.every((o) => o.ok)).toBe(true);
+      expect(await admin.messageCount(queue)).toBe(1);
+      // Bounded: the oldest unrouted message was dropped to keep the last two.
+      await waitFor(async () => (await admin.messageCount(unrouted)) === 2, {
+        description: 'two messages kept in the unrouted queue',
+      });
+      const kept = await admin.get(unrouted);
+      expect(kept?.properties.messageId).toBe(unroutable[1]!.messageId);
+      expect(kept?.fields.routingKey).toBe('nobody.listens');
+    });
+
     it('reports an unroutable message as returned, next to routable ones', async () => {
-      const bus = makeBus();
+      const bus = makeBus({ unroutedExchange: null });
       await bus.connect();
       const queue = uniqueName('bus-test.sink');
       queues.push(queue);
@@ -145,16 +159,15 @@ describe('RabbitMqBus', () => {
     });
 
     it('reports timeout when confirms stop arriving', async () => {
-      const proxy = new TcpProxy('127.0.0.1', Number(new URL(url).port || 5672));
-      const port = await proxy.start();
+      const proxy = await TcpProxy.start(url);
       try {
         const bus = makeBus({
-          url: withPort(url, port),
+          url: proxy.rewrite(url),
           heartbeatIntervalInSeconds: 60,
           closeTimeoutMs: 500,
         });
         await bus.connect();
-        proxy.stallBrokerToClient();
+        proxy.stallServerToClient();
         const messages = [ping(1), ping(2), ping(3)];
         const outcomes = await bus.publishBatch(messages, { timeoutMs: 300 });
         expect(outcomes).toEqual(
@@ -166,15 +179,18 @@ describe('RabbitMqBus', () => {
           })),
         );
       } finally {
-        await proxy.stop();
+        await proxy.close();
       }
     });
 
     it('reports disconnected for confirms outstanding when the connection drops, then recovers', async () => {
-      const proxy = new TcpProxy('127.0.0.1', Number(new URL(url).port || 5672));
-      const port = await proxy.start();
+      const proxy = await TcpProxy.start(url);
       try {
-        const bus = makeBus({ url: withPort(url, port), closeTimeoutMs: 1_000 });
+        const bus = makeBus({
+          url: proxy.rewrite(url),
+          closeTimeoutMs: 1_000,
+          unroutedExchange: null,
+        });
         await bus.connect();
         const messages = Array.from({ length: 20_000 }, (_, i) => ping(i, 'unbound.key'));
         const pending = bus.publishBatch(messages);
@@ -187,16 +203,32 @@ describe('RabbitMqBus', () => {
         // Every outcome belongs to its message, in order.
         expect(outcomes.map((o) => o.messageId)).toEqual(messages.map((m) => m.messageId));
 
-        await waitFor(() => bus.isConnected(), { what: 'reconnect through the proxy' });
+        proxy.restore();
+        await waitFor(() => bus.isConnected(), { description: 'reconnect through the proxy' });
         const [after] = await bus.publishBatch([ping(1, 'unbound.key')]);
         expect(after).toMatchObject({ ok: false, reason: 'returned' });
       } finally {
-        await proxy.stop();
+        await proxy.close();
       }
     });
   });
 
   describe('subscribe', () => {
+    it('declares consumer queues as quorum queues, whose type cannot change later', async () => {
+      const consumer = consumerName();
+      const quorum = makeBus();
+      await quorum.connect();
+      const subscription = await quorum.subscribe({ consumer, patterns: ['test.*'] }, () =>
+        Promise.resolve('ack'),
+      );
+      await subscription.cancel();
+      const classic = makeBus({ queueType: 'classic' });
+      await classic.connect();
+      await expect(
+        classic.subscribe({ consumer, patterns: ['test.*'] }, () => Promise.resolve('ack')),
+      ).rejects.toThrow(/PRECONDITION_FAILED.*x-queue-type/);
+    });
+
     it('delivers matching events and acks them', async () => {
       const bus = makeBus();
       await bus.connect();
@@ -208,12 +240,12 @@ describe('RabbitMqBus', () => {
       });
       const outcomes = await bus.publishBatch([ping(1), ping(2)]);
       expect(outcomes.every((o) => o.ok)).toBe(true);
-      await waitFor(() => seen.length === 2, { what: 'two deliveries' });
+      await waitFor(() => seen.length === 2, { description: 'two deliveries' });
       expect(seen.map((e) => [e.routingKey, e.attempt, e.envelope.data])).toEqual([
         ['test.pinged', 1, { n: 1 }],
         ['test.pinged', 1, { n: 2 }],
       ]);
-      await waitFor(async () => (await admin.messageCount(consumer)) === 0, { what: 'acks' });
+      await waitFor(async () => (await admin.messageCount(consumer)) === 0, { description: 'acks' });
     });
 
     it('retries with backoff, then dead-letters after maxAttempts', async () => {
@@ -230,7 +262,8 @@ describe('RabbitMqBus', () => {
       const message = ping(7);
       await bus.publishBatch([message]);
       const dead = await waitFor(() => admin.get(consumerQueues(consumer).deadLetter), {
-        what: 'message in the dlq',
+        description: 'message in the dlq',
+        timeoutMs: 10_000,
       });
       expect(dead.properties.messageId).toBe(message.messageId);
       expect((dead.properties.headers as Record<string, unknown>)['x-attempt']).toBe(3);
@@ -272,7 +305,7 @@ describe('RabbitMqBus', () => {
       await bus.publishBatch([forged, good]);
       const dead = await waitFor(() => admin.get(consumerQueues(consumer).deadLetter));
       expect(dead.properties.messageId).toBe(forged.messageId);
-      await waitFor(() => handled.length === 1, { what: 'the good message' });
+      await waitFor(() => handled.length === 1, { description: 'the good message' });
       expect(handled[0]!.envelope.id).toBe(good.messageId);
       expect(logged.some((line) => line.includes('signature'))).toBe(true);
     });
@@ -295,14 +328,14 @@ describe('RabbitMqBus', () => {
         },
       );
       await bus.publishBatch([ping(1), ping(2)]);
-      await waitFor(() => started === 1, { what: 'first delivery' });
+      await waitFor(() => started === 1, { description: 'first delivery' });
       const cancelled = subscription.cancel();
       release();
       await cancelled;
       expect(finished).toBe(1);
       expect(started).toBe(1);
       await waitFor(async () => (await admin.messageCount(consumer)) === 1, {
-        what: 'second message back in the queue',
+        description: 'second message back in the queue',
       });
     });
   });

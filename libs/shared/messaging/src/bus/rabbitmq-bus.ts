@@ -58,7 +58,35 @@ export interface RabbitMqBusOptions {
   readonly heartbeatIntervalInSeconds?: number;
   /** Contracts incoming envelopes are validated against; `null` checks envelope and signature only. */
   readonly catalog?: EventCatalog | null;
+  /**
+   * Type of each consumer's main queue (default `quorum`: replicated, and the fastest with
+   * publisher confirms). A queue's type is fixed when the broker creates it: declaring an
+   * existing classic queue as quorum (or the reverse) fails with PRECONDITION_FAILED, so moving
+   * an existing consumer to another type means draining and deleting its queue first.
+   */
+  readonly queueType?: ConsumerQueueType;
+  /**
+   * Quorum queues only: deliveries of one message (redeliveries after a consumer or channel
+   * died, `nack` with requeue) after which the broker dead-letters it. A second safety net
+   * against redelivery loops; the bus's own retry queue counts attempts first.
+   */
+  readonly deliveryLimit?: number;
+  /**
+   * Alternate exchange of the events exchange: a fanout exchange with a bounded queue of the same
+   * name where events no queue is bound for are kept for inspection (default
+   * `stratavore.unrouted`). Such events are then confirmed, not returned. `null`: no alternate
+   * exchange, unroutable events come back as `returned`. Like the queue type, an exchange's
+   * alternate exchange is fixed at creation; every bus on one exchange must agree on it.
+   */
+  readonly unroutedExchange?: string | null;
+  /** Most events the unrouted queue keeps; the oldest are dropped first (default 10 000). */
+  readonly unroutedMaxLength?: number;
 }
+
+export type ConsumerQueueType = 'quorum' | 'classic';
+
+export const DEFAULT_DELIVERY_LIMIT = 20;
+export const DEFAULT_UNROUTED_EXCHANGE = 'stratavore.unrouted';
 
 const ATTEMPT_HEADER = 'x-attempt';
 const ROUTING_KEY_HEADER = 'x-routing-key';
@@ -91,11 +119,13 @@ interface PendingRequest {
  * and re-runs each channel's setup (topology, consumers) after a connection loss.
  *
  * Topology: events go to the durable topic exchange (`stratavore.events`) with routing key =
- * envelope type. Each consumer owns a durable queue `<consumer>` bound with its patterns and
- * dead-lettering to the direct exchange `stratavore.dlx` -> `<consumer>.dlq`, and a retry queue
- * `<consumer>.retry` where a message waits out its per-message expiration, then dead-letters
- * back to `<consumer>` through the default exchange. Requests go to `rpc.<service>` and are
- * answered on RabbitMQ's direct reply-to.
+ * envelope type; events no queue is bound for go to its alternate exchange, the fanout
+ * `stratavore.unrouted`, into the bounded queue `stratavore.unrouted`. Each consumer owns a
+ * durable quorum queue `<consumer>` bound with its patterns and dead-lettering to the direct
+ * exchange `stratavore.dlx` -> `<consumer>.dlq` (after a rejection, or past the delivery limit),
+ * and a classic retry queue `<consumer>.retry` where a message waits out its per-message
+ * expiration, then dead-letters back to `<consumer>` through the default exchange. Requests go
+ * to `rpc.<service>` and are answered on RabbitMQ's direct reply-to.
  */
 export class RabbitMqBus implements MessageBus {
   private manager?: AmqpConnectionManager;
@@ -109,12 +139,15 @@ export class RabbitMqBus implements MessageBus {
   private readonly exchange: string;
   private readonly deadLetterExchange: string;
   private readonly backoff: RetryBackoff;
+  private readonly unroutedExchange: string | null;
 
   constructor(private readonly options: RabbitMqBusOptions) {
     this.logger = options.logger ?? silentBusLogger;
     this.exchange = options.exchange ?? 'stratavore.events';
     this.deadLetterExchange = options.deadLetterExchange ?? 'stratavore.dlx';
     this.backoff = options.retryBackoff ?? DEFAULT_RETRY_BACKOFF;
+    this.unroutedExchange =
+      options.unroutedExchange === undefined ? DEFAULT_UNROUTED_EXCHANGE : options.unroutedExchange;
   }
 
   async connect(): Promise<void> {
@@ -149,6 +182,7 @@ export class RabbitMqBus implements MessageBus {
       const wrapper = this.createChannel(manager, 'publisher', true);
       this.publisher = new ConfirmPublisher(wrapper, {
         exchange: this.exchange,
+        declareExchange: this.declareEventsExchange,
         publishTimeoutMs: this.options.publishTimeoutMs ?? 10_000,
         maxInFlight: this.options.maxInFlight ?? 5_000,
         connectionUp: () => this.connectionUp,
@@ -198,18 +232,14 @@ export class RabbitMqBus implements MessageBus {
     let cancelled = false;
     let current: { channel: ConfirmChannel; consumerTag: string } | undefined;
 
+    const queueArguments = this.consumerQueueArguments(spec.consumer);
+
     const setup = async (channel: ConfirmChannel) => {
-      await channel.assertExchange(this.exchange, 'topic', { durable: true });
+      await this.declareEventsExchange(channel);
       await channel.assertExchange(this.deadLetterExchange, 'direct', { durable: true });
       await channel.assertQueue(names.deadLetter, { durable: true });
       await channel.bindQueue(names.deadLetter, this.deadLetterExchange, spec.consumer);
-      await channel.assertQueue(names.queue, {
-        durable: true,
-        arguments: {
-          'x-dead-letter-exchange': this.deadLetterExchange,
-          'x-dead-letter-routing-key': spec.consumer,
-        },
-      });
+      await channel.assertQueue(names.queue, { durable: true, arguments: queueArguments });
       await channel.assertQueue(names.retry, {
         durable: true,
         arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': names.queue },
@@ -218,7 +248,8 @@ export class RabbitMqBus implements MessageBus {
         await channel.bindQueue(names.queue, this.exchange, pattern);
       }
       if (cancelled) return;
-      await channel.prefetch(prefetch);
+      // Per consumer (global = false): quorum queues do not support a channel-wide prefetch.
+      await channel.prefetch(prefetch, false);
       const { consumerTag } = await channel.consume(names.queue, (message) => {
         if (!message) return; // the broker cancelled us; the wrapper's setup re-consumes
         const work = this.handleDelivery(channel, message, spec.consumer, maxAttempts, handler);
@@ -376,6 +407,48 @@ export class RabbitMqBus implements MessageBus {
       // process can exit. amqplib keeps it on the connection as `stream`.
       const connection = model?.connection as unknown as { stream?: { destroy(): void } };
       connection?.stream?.destroy();
+    }
+  }
+
+  /** The events exchange (and its alternate exchange); publishers and consumers declare alike. */
+  private readonly declareEventsExchange = async (channel: Channel): Promise<void> => {
+    const unrouted = this.unroutedExchange;
+    if (unrouted === null) {
+      await channel.assertExchange(this.exchange, 'topic', { durable: true });
+      return;
+    }
+    await channel.assertExchange(unrouted, 'fanout', { durable: true });
+    await channel.assertQueue(unrouted, {
+      durable: true,
+      arguments: {
+        'x-max-length': this.options.unroutedMaxLength ?? 10_000,
+        'x-overflow': 'drop-head',
+      },
+    });
+    await channel.bindQueue(unrouted, unrouted, '');
+    await channel.assertExchange(this.exchange, 'topic', {
+      durable: true,
+      alternateExchange: unrouted,
+    });
+  };
+
+  private consumerQueueArguments(consumer: string): Record<string, unknown> {
+    const deadLettering = {
+      'x-dead-letter-exchange': this.deadLetterExchange,
+      'x-dead-letter-routing-key': consumer,
+    };
+    const queueType = this.options.queueType ?? 'quorum';
+    switch (queueType) {
+      case 'classic':
+        return deadLettering;
+      case 'quorum':
+        // Dead-lettering stays at-most-once (the default strategy): at-least-once would need
+        // `x-overflow: reject-publish`, and a full queue would then nack the relay's publishes.
+        return {
+          ...deadLettering,
+          'x-queue-type': 'quorum',
+          'x-delivery-limit': this.options.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT,
+        };
     }
   }
 

@@ -1,10 +1,12 @@
 import { type ChannelWrapper } from 'amqp-connection-manager';
-import { type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import { type Channel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 
 import { type OutgoingEvent, type PublishFailureReason, type PublishOutcome } from './bus.ports';
 
 export interface ConfirmPublisherOptions {
   readonly exchange: string;
+  /** Declares `exchange` (and what it needs) on every new channel; default: a durable topic. */
+  readonly declareExchange?: (channel: Channel) => Promise<void>;
   readonly publishTimeoutMs: number;
   /** Most messages awaiting a broker confirm at once. */
   readonly maxInFlight: number;
@@ -39,7 +41,8 @@ export class ConfirmPublisher {
 
   /** The setup to register on the wrapper: declares the exchange and captures the channel. */
   readonly setup = async (channel: ConfirmChannel): Promise<void> => {
-    await channel.assertExchange(this.options.exchange, 'topic', { durable: true });
+    if (this.options.declareExchange) await this.options.declareExchange(channel);
+    else await channel.assertExchange(this.options.exchange, 'topic', { durable: true });
     const returned = new Set<string>();
     channel.on('return', (message: ConsumeMessage) => {
       const id = message.properties.messageId as unknown;
