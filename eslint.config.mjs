@@ -118,6 +118,32 @@ export default tseslint.config(
             },
             { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:cli', 'scope:shared'] },
             { sourceTag: 'scope:agent', onlyDependOnLibsWithTags: ['scope:agent', 'scope:shared'] },
+            // Workspace tooling (lint checks, benchmarks, end-to-end tests) exercises any project.
+            {
+              sourceTag: 'type:tooling',
+              onlyDependOnLibsWithTags: [
+                'type:feature',
+                'type:data-access',
+                'type:domain',
+                'type:util',
+                'type:testing',
+              ],
+            },
+            {
+              sourceTag: 'scope:tooling',
+              onlyDependOnLibsWithTags: [
+                'scope:shared',
+                'scope:api-gateway',
+                'scope:runner-manager',
+                'scope:budget-service',
+                'scope:heartbeat-ingest',
+                'scope:outbox-relay',
+                'scope:notifier',
+                'scope:session-store',
+                'scope:agent',
+                'scope:cli',
+              ],
+            },
             {
               sourceTag: 'scope:stratavored',
               onlyDependOnLibsWithTags: [

@@ -19,8 +19,8 @@ import { type EventEnvelope, signEnvelope } from '@stratavore/contracts';
 import { SystemClock } from '@stratavore/core';
 import {
   consumerQueues,
-  createMessagingDataSource,
   type ConsumerQueueType,
+  createMessagingDataSource,
   type EventPublisher,
   OutboxListener,
   type OutboxStore,
@@ -88,7 +88,8 @@ function profiledStore(store: PostgresOutboxStore): OutboxStore {
 
 function profiledPublisher(publisher: RabbitMqBus): EventPublisher {
   return {
-    publishBatch: (messages, options) => timed('publish', publisher.publishBatch(messages, options)),
+    publishBatch: (messages, options) =>
+      timed('publish', publisher.publishBatch(messages, options)),
   };
 }
 

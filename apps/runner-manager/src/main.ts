@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { join } from 'node:path';
 
 import { defaultDataDir } from '@stratavore/embedded-postgres';
-import { RunnerManagerModule, runnerManagerEnvSchema } from '@stratavore/runner-manager';
+import { runnerManagerEnvSchema, RunnerManagerModule } from '@stratavore/runner-manager';
 import { runService } from '@stratavore/service-runtime';
 
 /** The agent is built beside this app: dist/apps/agent/apps/agent/src/main.js. */

@@ -2,13 +2,7 @@ import { type INestMicroservice } from '@nestjs/common';
 import { waitFor } from '@stratavore/testing';
 
 import { RemoteRequestError } from './bus.errors';
-import {
-  ping,
-  pingEnvelope,
-  TEST_SIGNING_KEY,
-  testCatalog,
-  toOutgoing,
-} from './bus.test-support';
+import { ping, pingEnvelope, TEST_SIGNING_KEY, testCatalog, toOutgoing } from './bus.test-support';
 import { BusTransport } from './bus-transport';
 import { type Recorder, startTestMicroservice } from './bus-transport.test-support';
 import { InProcessBus } from './in-process-bus';

@@ -93,7 +93,9 @@ describe('RabbitMqBus', () => {
       const messages = Array.from({ length: 50 }, (_, i) => ping(i));
       const outcomes = await bus.publishBatch(messages);
       expect(outcomes).toEqual(messages.map((m) => ({ messageId: m.messageId, ok: true })));
-      await waitFor(async () => (await admin.messageCount(queue)) === 50, { description: '50 messages' });
+      await waitFor(async () => (await admin.messageCount(queue)) === 50, {
+        description: '50 messages',
+      });
       const first = await admin.get(queue);
       expect(first?.properties).toMatchObject({
         messageId: messages[0]!.messageId,
@@ -245,7 +247,9 @@ describe('RabbitMqBus', () => {
         ['test.pinged', 1, { n: 1 }],
         ['test.pinged', 1, { n: 2 }],
       ]);
-      await waitFor(async () => (await admin.messageCount(consumer)) === 0, { description: 'acks' });
+      await waitFor(async () => (await admin.messageCount(consumer)) === 0, {
+        description: 'acks',
+      });
     });
 
     it('retries with backoff, then dead-letters after maxAttempts', async () => {
