@@ -12,7 +12,7 @@ import {
   type EmbeddedPostgres,
   startEmbeddedPostgres,
 } from '@stratavore/embedded-postgres';
-import { HeartbeatIngestModule } from '@stratavore/heartbeat-ingest';
+import { HeartbeatIngestModule, heartbeatIngestOptionsFromEnv } from '@stratavore/heartbeat-ingest';
 import { InProcessBus, type MessageBus, RabbitMqBus } from '@stratavore/messaging';
 import { createLogger, type Logger } from '@stratavore/observability';
 import { outboxRelayRuntimeModule } from '@stratavore/outbox-relay';
@@ -131,22 +131,9 @@ function daemonModule(
           heartbeatIntervalMs: config.HEARTBEAT_INTERVAL,
         },
       }),
-      HeartbeatIngestModule.forRoot({
-        databaseUrl,
-        signingKey: config.EVENT_SIGNING_KEY,
-        batch: {
-          flushIntervalMs: config.HEARTBEAT_FLUSH_INTERVAL,
-          maxEntries: config.HEARTBEAT_FLUSH_MAX_ENTRIES,
-        },
-        defaultIntervalMs: config.HEARTBEAT_DEFAULT_INTERVAL,
-        stale: {
-          staleAfterIntervals: config.STALE_AFTER_INTERVALS,
-          checkIntervalMs: config.STALE_CHECK_INTERVAL,
-          graceMs: config.STALE_GRACE,
-          startTimeoutMs: config.STALE_START_TIMEOUT,
-          massStaleMinActive: config.MASS_STALE_MIN_ACTIVE,
-        },
-      }),
+      HeartbeatIngestModule.forRoot(
+        heartbeatIngestOptionsFromEnv(databaseUrl, config.EVENT_SIGNING_KEY, config),
+      ),
       ApiGatewayModule.forRoot(gatewayOptionsFromEnv(databaseUrl, config)),
     ],
   })

@@ -1,6 +1,8 @@
 import { duration } from '@stratavore/config';
 import { z } from 'zod';
 
+import { type HeartbeatIngestModuleOptions } from './heartbeat-ingest.module';
+
 /** heartbeat-ingest's own environment variables (docs/heartbeats.md). */
 export const heartbeatIngestConfigSchema = z.object({
   /** `HEARTBEAT_FLUSH_INTERVAL`: write buffered heartbeats at least this often. Default 1s. */
@@ -28,3 +30,27 @@ export const heartbeatIngestConfigSchema = z.object({
 });
 
 export type HeartbeatIngestConfig = z.output<typeof heartbeatIngestConfigSchema>;
+
+/** The module's options from the validated environment (the app and the daemon share this). */
+export function heartbeatIngestOptionsFromEnv(
+  databaseUrl: string,
+  signingKey: string,
+  env: HeartbeatIngestConfig,
+): HeartbeatIngestModuleOptions {
+  return {
+    databaseUrl,
+    signingKey,
+    batch: {
+      flushIntervalMs: env.HEARTBEAT_FLUSH_INTERVAL,
+      maxEntries: env.HEARTBEAT_FLUSH_MAX_ENTRIES,
+    },
+    defaultIntervalMs: env.HEARTBEAT_DEFAULT_INTERVAL,
+    stale: {
+      staleAfterIntervals: env.STALE_AFTER_INTERVALS,
+      checkIntervalMs: env.STALE_CHECK_INTERVAL,
+      graceMs: env.STALE_GRACE,
+      startTimeoutMs: env.STALE_START_TIMEOUT,
+      massStaleMinActive: env.MASS_STALE_MIN_ACTIVE,
+    },
+  };
+}
