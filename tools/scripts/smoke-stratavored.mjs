@@ -1,13 +1,14 @@
-// Smoke test of the single-node daemon as a user runs it: start on a fresh data directory
+// Smoke test of the single-node daemon as a user runs it (`npm start`, i.e. start.mjs): start on
+// a fresh data directory
 // (embedded PostgreSQL, in-process bus), wait for health, check metrics, SIGTERM, expect a
 // clean exit with no postgres left behind; then start again on the same data and stop again.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..', '..');
-const main = join(root, 'dist/apps/stratavored/apps/stratavored/src/main.js');
+const start = join(root, 'tools/scripts/start.mjs');
 const dataDir = mkdtempSync(join(tmpdir(), 'stratavored-smoke-'));
 const deadline = (ms) => Date.now() + ms;
 
@@ -51,7 +52,7 @@ async function runOnce(label) {
   delete env.DATABASE_URL;
   delete env.AMQP_URL;
   const started = Date.now();
-  const child = spawn(process.execPath, [main], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [start], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));

@@ -2,7 +2,7 @@
 // Ctrl-C reaches both processes; this wrapper leaves the shutdown to the daemon and exits
 // with its code.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -10,7 +10,12 @@ const main = join(root, 'dist/apps/stratavored/apps/stratavored/src/main.js');
 
 const build = spawnSync(
   process.execPath,
-  [join(root, 'node_modules/nx/bin/nx.js'), 'build', 'stratavored', '--output-style=static'],
+  [
+    realpathSync(join(root, 'node_modules/.bin/nx')),
+    'build',
+    'stratavored',
+    '--output-style=static',
+  ],
   { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NX_TUI: 'false' } },
 );
 if (build.status !== 0 || !existsSync(main)) {
