@@ -93,6 +93,9 @@ async function runOnce(label) {
     console.log(
       `smoke: ${label}: ready in ${readyMs} ms at ${url}, clean stop, postgres ${pid} gone`,
     );
+    if (!existsSync(join(dataDir, 'cli.json'))) {
+      fail(`${label}: no CLI config with an admin key was written`);
+    }
   } catch (error) {
     child.kill('SIGKILL');
     console.error(output.split('\n').slice(-40).join('\n'));
