@@ -51,6 +51,7 @@ async function runOnce(label) {
   };
   delete env.DATABASE_URL;
   delete env.AMQP_URL;
+  env.STRATAVORE_CONFIG = join(dataDir, 'cli.json');
   const started = Date.now();
   const child = spawn(process.execPath, [start], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
