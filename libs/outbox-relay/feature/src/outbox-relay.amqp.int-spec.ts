@@ -250,6 +250,10 @@ describe('OutboxRelay against PostgreSQL and RabbitMQ', () => {
     await second.start();
     await waitFor(() => seen.length >= 2 * total, { timeoutMs: 15_000, description: 'redelivery' });
     await waitFor(async () => (await outboxState()).pending === 0, { description: 'marked' });
+    // `seen` counts deliveries as they arrive; their inbox transactions may still be running.
+    await waitFor(() => duplicates === seen.length - total, {
+      description: 'every redelivery handled by the inbox as a duplicate',
+    });
 
     const effects = await dataSource.query<Array<{ n: number; d: number }>>(
       'SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS d FROM public.side_effects',
