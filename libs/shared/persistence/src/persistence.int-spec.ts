@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
+import { waitFor } from '@stratavore/testing';
 import { Client } from 'pg';
 import { type DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
 
@@ -30,11 +31,7 @@ function urlFor(database: string): string {
 }
 
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await waitFor(condition, { timeoutMs, intervalMs: 20 });
 }
 
 // Slow on purpose: the second migrator must be waiting on the lock while the first runs.

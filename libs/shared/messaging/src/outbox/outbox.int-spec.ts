@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { type EventEnvelope } from '@stratavore/contracts';
 import { revertLastMigration, runMigrations, withTransaction } from '@stratavore/persistence';
+import { waitFor } from '@stratavore/testing';
 import { Client } from 'pg';
 import { type DataSource, type EntityManager } from 'typeorm';
 
@@ -24,11 +25,7 @@ async function admin(sql: string): Promise<void> {
 }
 
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await waitFor(condition, { timeoutMs, intervalMs: 20 });
 }
 
 function envelope(subject: string, n = 0): EventEnvelope {
