@@ -20,10 +20,10 @@ export interface EventStreamClient {
 }
 
 /**
- * Fans the bus out to event-stream clients. One subscription per gateway instance
+ * Fans the bus out to event-stream clients. One transient subscription per gateway instance
  * (`api-gateway.sse.<instance-id>`, pattern `#`), taken when the first client connects and kept
- * until shutdown: the queue of a consumer outlives its subscription, so subscribing per client
- * would leave queues filling up behind disconnected clients.
+ * until shutdown: a bounded, non-durable queue the broker deletes once the instance is gone, so
+ * neither disconnected clients nor instances that never come back leave queues filling up.
  */
 @Injectable()
 export class EventStreamHub implements BeforeApplicationShutdown {
@@ -44,7 +44,7 @@ export class EventStreamHub implements BeforeApplicationShutdown {
   /** Subscribes the instance's consumer if not yet done; rejects when the bus refuses. */
   async ready(): Promise<void> {
     this.subscription ??= this.bus
-      .subscribe({ consumer: this.consumer, patterns: ['#'], maxAttempts: 1 }, (event) =>
+      .subscribe({ consumer: this.consumer, patterns: ['#'], transient: true }, (event) =>
         Promise.resolve(this.dispatch(event)),
       )
       .catch((error: unknown) => {

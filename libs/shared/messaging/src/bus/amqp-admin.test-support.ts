@@ -9,13 +9,32 @@ export class AmqpAdmin {
 
   static async open(url: string): Promise<AmqpAdmin> {
     const connection = await connect(url);
-    return new AmqpAdmin(connection, await connection.createChannel());
+    return new AmqpAdmin(connection, await AmqpAdmin.openChannel(connection));
+  }
+
+  // A passive declare of a missing queue closes the channel with an error event; without a
+  // listener that event would be an unhandled error.
+  private static async openChannel(connection: ChannelModel): Promise<Channel> {
+    const channel = await connection.createChannel();
+    channel.on('error', () => undefined);
+    return channel;
   }
 
   /** Fetches one message (acking it) or undefined when the queue is empty. */
   async get(queue: string): Promise<GetMessage | undefined> {
     const message = await this.channel.get(queue, { noAck: true });
     return message === false ? undefined : message;
+  }
+
+  /** Whether the broker has the queue (a passive declare; a 404 closes the channel). */
+  async queueExists(queue: string): Promise<boolean> {
+    try {
+      await this.channel.checkQueue(queue);
+      return true;
+    } catch {
+      this.channel = await AmqpAdmin.openChannel(this.connection);
+      return false;
+    }
   }
 
   async messageCount(queue: string): Promise<number> {
@@ -46,7 +65,7 @@ export class AmqpAdmin {
     try {
       await op(this.channel);
     } catch {
-      this.channel = await this.connection.createChannel();
+      this.channel = await AmqpAdmin.openChannel(this.connection);
     }
   }
 }

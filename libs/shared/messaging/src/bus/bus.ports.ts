@@ -52,6 +52,13 @@ export interface SubscriptionSpec {
   readonly prefetch?: number;
   /** Deliveries before a retried message is dead-lettered. */
   readonly maxAttempts?: number;
+  /**
+   * A live view's subscription (an event stream of one gateway instance): its queue is not
+   * durable, bounded (oldest dropped first), has no retry or dead-letter queue (a failed
+   * delivery is dropped), and the broker deletes it once no consumer used it for a while, so an
+   * instance that is gone for good leaves nothing behind. Default `false`.
+   */
+  readonly transient?: boolean;
 }
 
 export type EventHandler = (event: DeliveredEvent) => Promise<HandlerResult>;

@@ -342,6 +342,38 @@ describe('RabbitMqBus', () => {
         description: 'second message back in the queue',
       });
     });
+
+    it('a transient subscription drops failed deliveries and its queue expires once unused', async () => {
+      const bus = makeBus({ transientQueue: { expiresMs: 1_000, maxLength: 100 } });
+      await bus.connect();
+      const consumer = consumerName();
+      const seen: number[] = [];
+      const subscription = await bus.subscribe(
+        { consumer, patterns: ['test.pinged'], transient: true },
+        (event) => {
+          const n = (event.envelope.data as { n: number }).n;
+          seen.push(n);
+          return Promise.resolve(n === 1 ? 'retry' : 'ack');
+        },
+      );
+      await bus.publishBatch([ping(1), ping(2)]);
+      await waitFor(() => seen.length === 2, { description: 'two deliveries' });
+      await waitFor(async () => (await admin.messageCount(consumer)) === 0, {
+        description: 'nothing left in the queue',
+      });
+      // No retry queue, no dead-letter queue: the failed delivery was dropped, not retried.
+      expect(seen).toEqual([1, 2]);
+      expect(await admin.queueExists(consumerQueues(consumer).retry)).toBe(false);
+      expect(await admin.queueExists(consumerQueues(consumer).deadLetter)).toBe(false);
+
+      await subscription.cancel();
+      // A passive declare counts as a use and restarts the expiry: poll slower than it.
+      await waitFor(async () => !(await admin.queueExists(consumer)), {
+        description: 'the broker deleted the unused transient queue',
+        timeoutMs: 20_000,
+        intervalMs: 2_500,
+      });
+    });
   });
 
   describe('request/reply', () => {

@@ -81,6 +81,12 @@ export interface RabbitMqBusOptions {
   readonly unroutedExchange?: string | null;
   /** Most events the unrouted queue keeps; the oldest are dropped first (default 10 000). */
   readonly unroutedMaxLength?: number;
+  /**
+   * Transient subscriptions: how long the broker keeps a queue nobody consumes (default 60 s, so
+   * a reconnecting instance finds its queue again) and how many events it holds at most (default
+   * 10 000, the oldest dropped first).
+   */
+  readonly transientQueue?: { readonly expiresMs?: number; readonly maxLength?: number };
 }
 
 export type ConsumerQueueType = 'quorum' | 'classic';
@@ -226,7 +232,9 @@ export class RabbitMqBus implements MessageBus {
   async subscribe(spec: SubscriptionSpec, handler: EventHandler): Promise<Subscription> {
     const manager = this.requireManager();
     const names = consumerQueues(spec.consumer);
-    const maxAttempts = spec.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    const transient = spec.transient === true;
+    // Without a retry queue there is nothing to retry into: a failed delivery is dropped.
+    const maxAttempts = transient ? 1 : (spec.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
     const prefetch = spec.prefetch ?? 10;
     const inFlight = new Set<Promise<void>>();
     let cancelled = false;
@@ -236,14 +244,25 @@ export class RabbitMqBus implements MessageBus {
 
     const setup = async (channel: ConfirmChannel) => {
       await this.declareEventsExchange(channel);
-      await channel.assertExchange(this.deadLetterExchange, 'direct', { durable: true });
-      await channel.assertQueue(names.deadLetter, { durable: true });
-      await channel.bindQueue(names.deadLetter, this.deadLetterExchange, spec.consumer);
-      await channel.assertQueue(names.queue, { durable: true, arguments: queueArguments });
-      await channel.assertQueue(names.retry, {
-        durable: true,
-        arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': names.queue },
-      });
+      if (transient) {
+        await channel.assertQueue(names.queue, {
+          durable: false,
+          arguments: {
+            'x-expires': this.options.transientQueue?.expiresMs ?? 60_000,
+            'x-max-length': this.options.transientQueue?.maxLength ?? 10_000,
+            'x-overflow': 'drop-head',
+          },
+        });
+      } else {
+        await channel.assertExchange(this.deadLetterExchange, 'direct', { durable: true });
+        await channel.assertQueue(names.deadLetter, { durable: true });
+        await channel.bindQueue(names.deadLetter, this.deadLetterExchange, spec.consumer);
+        await channel.assertQueue(names.queue, { durable: true, arguments: queueArguments });
+        await channel.assertQueue(names.retry, {
+          durable: true,
+          arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': names.queue },
+        });
+      }
       for (const pattern of spec.patterns) {
         await channel.bindQueue(names.queue, this.exchange, pattern);
       }
