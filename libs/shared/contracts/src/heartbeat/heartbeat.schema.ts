@@ -30,6 +30,57 @@ export const ZERO_HEARTBEAT_COUNTERS: HeartbeatCounters = Object.freeze({
   cacheReadTokens: 0,
 });
 
+/**
+ * Tokens of one model by kind, cumulative, de-duplicated per API response (docs/claude-code.md):
+ * cache creation split by lifetime (5 minutes, 1 hour), web search requests counted apart.
+ */
+export const modelUsageSchema = z.strictObject({
+  input: counter(),
+  output: counter(),
+  cacheCreation5m: counter(),
+  cacheCreation1h: counter(),
+  cacheRead: counter(),
+  webSearchRequests: counter(),
+});
+export type ModelUsage = z.infer<typeof modelUsageSchema>;
+
+/** How a Claude Code session ended, once its `result` is known. */
+export const sessionResultSchema = z.strictObject({
+  /** `success`, `error_max_turns`, `error_max_budget_usd`, `error_during_execution`, ... */
+  subtype: z.string().min(1).max(64),
+  isError: z.boolean(),
+  /** Terminal but resumable (max turns, max budget, usage limit). */
+  resumable: z.boolean(),
+  /** A usage-limit stop: when the limit resets, as the CLI reported it. */
+  resumeAt: z.iso.datetime({ offset: true }).nullable(),
+});
+export type SessionResult = z.infer<typeof sessionResultSchema>;
+
+/**
+ * What the agent knows of the agent CLI's session (Claude Code): present once a session id is
+ * known. Everything is cumulative for this runner's part of the session, so a repeated or lost
+ * heartbeat never changes a total.
+ */
+export const heartbeatSessionSchema = z.strictObject({
+  sessionId: z.string().min(1).max(256),
+  /** Usage per model id (`claude-sonnet-4-5-20250929`). */
+  models: z.record(z.string().min(1).max(128), modelUsageSchema),
+  turns: counter(),
+  /** From Stratavore's pricing table; null when a model used has no price. */
+  costUsd: z.number().nonnegative().nullable(),
+  /** Claude Code's own `total_cost_usd`, when it reported one. */
+  reportedCostUsd: z.number().nonnegative().nullable(),
+  cwd: z.string().min(1).max(4096).nullable(),
+  /** The session's transcript file on the agent's machine. */
+  transcriptPath: z.string().min(1).max(4096).nullable(),
+  /** The session this one resumed (`claude --resume <id>` keeps the id; a fork gets a new one). */
+  resumedFrom: z.string().min(1).max(256).nullable(),
+  /** Claude Code is waiting for a person (a Notification hook fired and no turn started since). */
+  waitingForInput: z.boolean(),
+  result: sessionResultSchema.nullable(),
+});
+export type HeartbeatSession = z.infer<typeof heartbeatSessionSchema>;
+
 /** How the agent's child ended: an exit code, or the signal that killed it. */
 export const heartbeatExitSchema = z.strictObject({
   code: z.number().int().nullable(),
@@ -57,6 +108,8 @@ export const heartbeatRequestSchema = z
     agentVersion: z.string().min(1).max(64),
     sessionId: z.string().min(1).max(256).nullable(),
     counters: heartbeatCountersSchema,
+    /** Claude Code runners only; older agents omit it. */
+    session: heartbeatSessionSchema.optional(),
     exit: heartbeatExitSchema.optional(),
   })
   .superRefine((body, ctx) => {
