@@ -1,4 +1,5 @@
 export * from './amqp-url';
+export * from './claude-stand-in';
 export * from './tcp-proxy';
 export * from './test-database';
 export * from './unique-name';

@@ -1,0 +1,2 @@
+export * from './claude-code-cli';
+export * from './claude-stand-in';
