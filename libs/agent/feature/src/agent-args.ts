@@ -28,7 +28,12 @@ Options:
 
 Durations: 500ms, 10s, 5m, 1h or a number of milliseconds.
 Environment: STRATAVORE_RUNNER_ID, STRATAVORE_RUNNER_TOKEN, STRATAVORE_HEARTBEAT_URL,
-STRATAVORE_LOG_DIR (required); STRATAVORE_AGENT_LOG_LEVEL (default info).`;
+STRATAVORE_LOG_DIR (required); STRATAVORE_AGENT_LOG_LEVEL (default info);
+STRATAVORE_CLAUDE_PRICING (JSON pricing overrides for Claude runners); STRATAVORE_PROMPT
+(written to the command's stdin).
+
+A \`claude -p ... --output-format stream-json\` command is read for its session id, token usage,
+cost and outcome; any other command gets heartbeats and resource use only.`;
 
 const DURATION_FLAGS = {
   '--interval': { key: 'intervalMs', defaultMs: 10_000, minMs: 100 },

@@ -1,7 +1,36 @@
 import { isAbsolute } from 'node:path';
 
+import {
+  ClaudeCodeException,
+  type PricingTable,
+  resolvePricingTable,
+} from '@stratavore/claude-code';
 import { type Environment, loadConfig, logLevel, url } from '@stratavore/config';
 import { z } from 'zod';
+
+/** JSON pricing overrides (docs/claude-code.md) resolved against the shipped table. */
+const claudePricing = () =>
+  z
+    .string()
+    .transform((raw, ctx): PricingTable => {
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'expected a JSON object of pricing overrides' });
+        return z.NEVER;
+      }
+      try {
+        return resolvePricingTable(value);
+      } catch (error) {
+        if (!(error instanceof ClaudeCodeException)) throw error;
+        for (const issue of error.details?.issues ?? []) {
+          ctx.addIssue({ code: 'custom', message: `${issue.field}: ${issue.message}` });
+        }
+        return z.NEVER;
+      }
+    })
+    .optional();
 
 /** The agent's environment, as the launcher sets it. */
 export const agentConfigSchema = z.object({
@@ -17,6 +46,17 @@ export const agentConfigSchema = z.object({
     .refine((value) => isAbsolute(value), { error: 'expected an absolute directory path' }),
   /** `STRATAVORE_AGENT_LOG_LEVEL`: the agent's own log level. Default `info`. */
   STRATAVORE_AGENT_LOG_LEVEL: logLevel().default('info'),
+  /**
+   * `STRATAVORE_CLAUDE_PRICING`: JSON overrides of the Claude pricing table the agent prices
+   * sessions with (`{"models":[{"id":"claude-sonnet-4-5","rates":{...}}]}`). Default: the table
+   * shipped with `@stratavore/claude-code`.
+   */
+  STRATAVORE_CLAUDE_PRICING: claudePricing(),
+  /**
+   * `STRATAVORE_PROMPT`: the runner's prompt, written to the child's stdin (then closed); the
+   * child does not see the variable. Unset: stdin is /dev/null.
+   */
+  STRATAVORE_PROMPT: z.string().optional(),
 });
 
 export type AgentConfig = z.output<typeof agentConfigSchema>;

@@ -143,8 +143,9 @@ describe('runAgent with a real child and a fake heartbeat-ingest', () => {
       .slice(1, 6)
       .map((r, i) => r.at - (ingest.received[i] as Received).at);
     const median = [...gaps].sort((a, b) => a - b)[2] as number;
+    // Paced by the interval, not sent in a burst. No upper bound: a loaded machine may delay a
+    // timer without the agent being wrong (the schedule itself is unit-tested with a fake clock).
     expect(median).toBeGreaterThanOrEqual(INTERVAL_MS * 0.75);
-    expect(median).toBeLessThan(INTERVAL_MS * 2.5);
 
     ingest.mode = 'unavailable';
     await waitFor(() => ingest.received.filter((r) => r.answered === 503).length >= 3, {

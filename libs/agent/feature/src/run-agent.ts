@@ -1,12 +1,17 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 import { StratavoreApiClient } from '@stratavore/api-client';
+import { transcriptRelativePath } from '@stratavore/claude-code';
 import { SystemClock } from '@stratavore/core';
 
 import { type AgentArgs } from './agent-args';
 import { type AgentConfig } from './agent-config';
 import { type AgentLogger } from './agent-logger';
 import { childEnvironment, NodeChildLauncher } from './child-process';
+import { parseClaudeHeadlessCommand } from './claude-command';
+import { ClaudeHeadlessUsageSource, type TranscriptLocator } from './claude-headless-usage-source';
 import { ProcfsTreeSampler } from './process-tree-sampler';
 import {
   type AgentOutcome,
@@ -41,6 +46,12 @@ export function childLogFile(config: AgentConfig): string {
 /** Runs the command under supervision and resolves when it ended and was reported. */
 export function runAgent(options: RunAgentOptions): Promise<AgentOutcome> {
   const { args, config } = options;
+  const cwd = options.cwd ?? process.cwd();
+  const env = childEnvironment(options.env ?? process.env);
+  const claude = claudeUsageSource(args.command, cwd, env, config, options.logger);
+  if (claude !== null) {
+    options.logger.info({ command: args.command[0] }, 'reading Claude Code stream-json for usage');
+  }
   const deps: RunnerSupervisorDeps = {
     client: new StratavoreApiClient({
       baseUrl: config.STRATAVORE_HEARTBEAT_URL,
@@ -48,12 +59,15 @@ export function runAgent(options: RunAgentOptions): Promise<AgentOutcome> {
       timeoutMs: Math.min(10_000, Math.max(1_000, args.intervalMs)),
     }),
     launcher: new NodeChildLauncher({
-      cwd: options.cwd ?? process.cwd(),
-      env: childEnvironment(options.env ?? process.env),
+      cwd,
+      env,
       logFile: childLogFile(config),
+      logger: options.logger,
+      ...(claude === null ? {} : { stdoutLines: claude }),
+      ...(config.STRATAVORE_PROMPT === undefined ? {} : { stdinText: config.STRATAVORE_PROMPT }),
     }),
     sampler: new ProcfsTreeSampler(),
-    usage: new ZeroUsageSource(),
+    usage: claude ?? new ZeroUsageSource(),
     clock: new SystemClock(),
     scheduler: new TimerScheduler(),
     random: Math.random,
@@ -72,4 +86,34 @@ export function runAgent(options: RunAgentOptions): Promise<AgentOutcome> {
     },
     deps,
   ).run();
+}
+
+/** The Claude headless adapter when the command is `claude -p ... --output-format stream-json`. */
+function claudeUsageSource(
+  command: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  config: AgentConfig,
+  logger: AgentLogger,
+): ClaudeHeadlessUsageSource | null {
+  const claude = parseClaudeHeadlessCommand(command);
+  if (claude === null) return null;
+  return new ClaudeHeadlessUsageSource({
+    command: claude,
+    cwd,
+    ...(config.STRATAVORE_CLAUDE_PRICING === undefined
+      ? {}
+      : { pricing: config.STRATAVORE_CLAUDE_PRICING }),
+    locateTranscript: transcriptOnDisk(env),
+    logger,
+  });
+}
+
+/** `$CLAUDE_CONFIG_DIR` (else `~/.claude`) of the child, `projects/<encoded cwd>/<id>.jsonl`. */
+function transcriptOnDisk(env: NodeJS.ProcessEnv): TranscriptLocator {
+  const configDir = env.CLAUDE_CONFIG_DIR ?? join(env.HOME ?? homedir(), '.claude');
+  return (cwd, sessionId) => {
+    const path = join(configDir, transcriptRelativePath(cwd, sessionId));
+    return existsSync(path) ? path : null;
+  };
 }

@@ -221,6 +221,7 @@ export class RunnerSupervisor {
     exit?: HeartbeatExit,
   ): Promise<Delivery> {
     const usage = status === 'exited' || pid === null ? NO_USAGE : await this.sample(pid);
+    const session = this.deps.usage.session?.();
     const body: HeartbeatRequest = {
       runnerId: this.options.runnerId,
       seq: ++this.seq,
@@ -232,6 +233,7 @@ export class RunnerSupervisor {
       agentVersion: this.options.agentVersion,
       sessionId: this.deps.usage.sessionId(),
       counters: this.deps.usage.counters(),
+      ...(session === undefined ? {} : { session }),
       ...(exit === undefined ? {} : { exit }),
     };
     try {

@@ -1,4 +1,8 @@
-import { type HeartbeatCounters, ZERO_HEARTBEAT_COUNTERS } from '@stratavore/contracts';
+import {
+  type HeartbeatCounters,
+  type HeartbeatSession,
+  ZERO_HEARTBEAT_COUNTERS,
+} from '@stratavore/contracts';
 
 /**
  * Where token usage comes from. Counters are cumulative since the runner started; the agent
@@ -8,6 +12,11 @@ export interface UsageSource {
   counters(): HeartbeatCounters;
   /** The agent CLI's session id once known (Claude's), else null. */
   sessionId(): string | null;
+  /**
+   * The heartbeat's optional session snapshot (per-model usage, turns, cost, result), for the
+   * sources that understand the agent CLI; absent until a session id is known.
+   */
+  session?(): HeartbeatSession | undefined;
 }
 
 /** A plain command uses no tokens. */

@@ -1,0 +1,224 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { type HeartbeatRequest, heartbeatRequestSchema } from '@stratavore/contracts';
+import {
+  claudeCliEnv,
+  claudeCodeCliPath,
+  type ClaudeSandbox,
+  ClaudeStandIn,
+  claudeTranscriptPath,
+  createClaudeSandbox,
+  type ServedResponse,
+  sumStandInUsage,
+} from '@stratavore/testing';
+
+import { type AgentConfig } from './agent-config';
+import { RecordingLogger } from './agent-fakes.test-support';
+import { childLogFile, runAgent } from './run-agent';
+
+// The real Claude Code CLI (the pinned devDependency, see docs/claude-code.md) under the agent,
+// against the stand-in Messages API: what the agent reports must be exactly what was served.
+// Each CLI start costs a few seconds of CPU; nothing here asserts on time.
+const MODEL = 'claude-sonnet-4-5';
+const TEST_TIMEOUT_MS = 240_000;
+
+async function startIngest(): Promise<{
+  url: string;
+  bodies: HeartbeatRequest[];
+  stop(): Promise<void>;
+}> {
+  const bodies: HeartbeatRequest[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      bodies.push(heartbeatRequestSchema.parse(JSON.parse(Buffer.concat(chunks).toString())));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ desiredState: 'continue', intervalMs: 500 }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    bodies,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** The counters the agent must report for these served responses. */
+function countersOf(served: readonly ServedResponse[]) {
+  const total = sumStandInUsage(served.map((response) => response.usage));
+  return {
+    inputTokens: total.input_tokens,
+    outputTokens: total.output_tokens,
+    cacheCreationTokens: total.cache_creation_input_tokens,
+    cacheReadTokens: total.cache_read_input_tokens,
+  };
+}
+
+/** The session snapshot's models for these served responses. */
+function modelsOf(served: readonly ServedResponse[]) {
+  const models = [...new Set(served.map((response) => response.model))];
+  return Object.fromEntries(
+    models.map((model) => {
+      const total = sumStandInUsage(
+        served.filter((response) => response.model === model).map((response) => response.usage),
+      );
+      return [
+        model,
+        {
+          input: total.input_tokens,
+          output: total.output_tokens,
+          cacheCreation5m: total.cache_creation.ephemeral_5m_input_tokens,
+          cacheCreation1h: total.cache_creation.ephemeral_1h_input_tokens,
+          cacheRead: total.cache_read_input_tokens,
+          webSearchRequests: 0,
+        },
+      ];
+    }),
+  );
+}
+
+describe('the agent around the real Claude Code CLI', () => {
+  let standIn: ClaudeStandIn;
+  let sandbox: ClaudeSandbox;
+  let logDir: string;
+
+  beforeEach(async () => {
+    standIn = await ClaudeStandIn.start({ model: MODEL });
+    sandbox = await createClaudeSandbox();
+    logDir = await mkdtemp(join(tmpdir(), 'stratavore-agent-cli-'));
+  });
+
+  afterEach(async () => {
+    await standIn.close();
+    await sandbox.remove();
+    await rm(logDir, { recursive: true, force: true });
+  });
+
+  it(
+    'reports exactly the served tokens, the session and its transcript, then again after --resume',
+    async () => {
+      standIn.addTurns(
+        {
+          content: [
+            { type: 'text', text: 'I will write the file.' },
+            {
+              type: 'tool_use',
+              name: 'Bash',
+              input: { command: 'echo hello > out.txt', description: 'Write out.txt' },
+            },
+          ],
+        },
+        { content: [{ type: 'text', text: 'Wrote out.txt.' }] },
+      );
+      // Non-essential traffic on: the CLI also asks Haiku for a session title, a side call that
+      // only `result.modelUsage` reports.
+      const env = claudeCliEnv({ standIn, sandbox, nonessentialTraffic: true });
+      const ingest = await startIngest();
+      const config = (runnerId: string): AgentConfig => ({
+        STRATAVORE_RUNNER_ID: runnerId,
+        STRATAVORE_RUNNER_TOKEN: 'token',
+        STRATAVORE_HEARTBEAT_URL: ingest.url,
+        STRATAVORE_LOG_DIR: logDir,
+        STRATAVORE_AGENT_LOG_LEVEL: 'info',
+      });
+      const claude = (...args: string[]) => [
+        process.execPath,
+        claudeCodeCliPath(),
+        ...args,
+        '--output-format',
+        'stream-json',
+        '--verbose',
+        '--model',
+        MODEL,
+      ];
+      try {
+        const logger = new RecordingLogger();
+        const first = config('55555555-5555-4555-8555-555555555555');
+        const outcome = await runAgent({
+          args: {
+            intervalMs: 500,
+            stopTimeoutMs: 5_000,
+            finalReportTimeoutMs: 10_000,
+            command: claude('-p', 'Write hello to out.txt', '--allowedTools', 'Bash'),
+          },
+          config: first,
+          logger,
+          cwd: sandbox.cwd,
+          env,
+        });
+        expect(outcome).toMatchObject({ exitCode: 0, finalReport: 'delivered' });
+        expect(await readFile(join(sandbox.cwd, 'out.txt'), 'utf8')).toBe('hello\n');
+        expect(standIn.unexpectedRequests()).toEqual([]);
+
+        const served = [...standIn.served];
+        const sessionId = served[0]?.sessionId;
+        expect(sessionId).toEqual(expect.any(String));
+        const final = ingest.bodies.at(-1);
+        expect(final?.status).toBe('exited');
+        expect(final?.sessionId).toBe(sessionId);
+        expect(final?.counters).toEqual(countersOf(served));
+        const transcript = claudeTranscriptPath(
+          sandbox.configDir,
+          sandbox.cwd,
+          sessionId as string,
+        );
+        expect(existsSync(transcript)).toBe(true);
+        expect(final?.session).toMatchObject({
+          sessionId,
+          models: modelsOf(served),
+          turns: 2,
+          cwd: sandbox.cwd,
+          transcriptPath: transcript,
+          resumedFrom: null,
+          waitingForInput: false,
+          result: { subtype: 'success', isError: false, resumable: false, resumeAt: null },
+        });
+        // Our list prices and the CLI's own give the same cost.
+        expect(final?.session?.costUsd).toBeCloseTo(final?.session?.reportedCostUsd ?? -1, 9);
+        expect(logger.lines.filter((line) => line.level !== 'info')).toEqual([]);
+        // The child's stdout still reached the log.
+        expect(await readFile(childLogFile(first), 'utf8')).toContain('"type":"result"');
+
+        // Resume: the same session goes on; this runner reports this process's usage only.
+        standIn.addTurns({ content: [{ type: 'text', text: 'Still here.' }] });
+        const before = standIn.served.length;
+        const resumedOutcome = await runAgent({
+          args: {
+            intervalMs: 500,
+            stopTimeoutMs: 5_000,
+            finalReportTimeoutMs: 10_000,
+            command: claude('--resume', sessionId as string, '-p', 'Are you still there?'),
+          },
+          config: config('66666666-6666-4666-8666-666666666666'),
+          logger,
+          cwd: sandbox.cwd,
+          env,
+        });
+        expect(resumedOutcome).toMatchObject({ exitCode: 0, finalReport: 'delivered' });
+        const servedAfterResume = standIn.served.slice(before);
+        const resumed = ingest.bodies.at(-1);
+        expect(resumed?.sessionId).toBe(sessionId);
+        expect(resumed?.counters).toEqual(countersOf(servedAfterResume));
+        expect(resumed?.session).toMatchObject({
+          sessionId,
+          models: modelsOf(servedAfterResume),
+          resumedFrom: sessionId,
+          result: { subtype: 'success', isError: false },
+        });
+      } finally {
+        await ingest.stop();
+      }
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
