@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import { Module } from '@nestjs/common';
 import { ApiGatewayModule, gatewayOptionsFromEnv } from '@stratavore/api-gateway';
+import { BudgetServiceModule, budgetServiceOptionsFromEnv } from '@stratavore/budget-service';
 import { loadConfig } from '@stratavore/config';
 import {
   createDatabase,
@@ -133,6 +134,9 @@ function daemonModule(
       }),
       HeartbeatIngestModule.forRoot(
         heartbeatIngestOptionsFromEnv(databaseUrl, config.EVENT_SIGNING_KEY, config),
+      ),
+      BudgetServiceModule.forRoot(
+        budgetServiceOptionsFromEnv(databaseUrl, config.EVENT_SIGNING_KEY),
       ),
       ApiGatewayModule.forRoot(gatewayOptionsFromEnv(databaseUrl, config)),
     ],

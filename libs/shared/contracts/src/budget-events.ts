@@ -54,4 +54,67 @@ export const budgetExceededV1 = defineEvent({
   }),
 });
 
-export const budgetEvents = [usageReportedV1, budgetWarningV1, budgetExceededV1] as const;
+const usdAmount = z.number().nonnegative();
+
+/**
+ * Version 2 of the budget events (what budget-service emits): limits in tokens, USD or both
+ * (`null` where a dimension is not limited, so USD-only budgets fit), what is used and reserved,
+ * the period, and the scope's `projectId` at the top level so that consumers (runner-manager
+ * stopping the scope's runners, the notifier) need not unpack the scope. Limits here are the
+ * effective limits of the period: configured limit plus what rolled over into it.
+ */
+const budgetStateV2 = {
+  budgetId: z.uuid(),
+  scope: budgetRef.scope,
+  /** The project of a `project` scope; absent for `global`. */
+  projectId: z.uuid().optional(),
+  period: budgetRef.period,
+  periodStart: z.iso.datetime({ offset: true }),
+  /** `null` for `period: none`. */
+  periodEnd: z.iso.datetime({ offset: true }).nullable(),
+  enforcement: z.enum(['soft', 'hard']),
+  limitTokens: tokenCount.nullable(),
+  limitUsd: usdAmount.nullable(),
+  usedTokens: tokenCount,
+  usedUsd: usdAmount,
+  reservedTokens: tokenCount,
+  reservedUsd: usdAmount,
+  /** used / limit, the larger of the two dimensions (1 or more when exceeded). */
+  ratio: z.number().nonnegative(),
+  /** A ready-made sentence for people. */
+  message: z.string(),
+};
+
+/** A warning threshold was crossed; once per threshold per period per budget. */
+export const budgetWarningV2 = defineEvent({
+  type: 'budget.warning',
+  version: 2,
+  data: z.object({
+    ...budgetStateV2,
+    /** The threshold crossed, as a fraction of the limit (0.8 = 80 %). */
+    threshold: z.number().gt(0).lt(1),
+  }),
+});
+
+/**
+ * The limit was reached; once per period per budget (again after a limit change re-armed it).
+ * With `enforcement: hard`, runner-manager stops the scope's running runners (every runner for
+ * `global`, the project's for `project`) and budget-service refuses reservations.
+ */
+export const budgetExceededV2 = defineEvent({
+  type: 'budget.exceeded',
+  version: 2,
+  data: z.object({
+    ...budgetStateV2,
+    /** The dimensions at or past their limit. */
+    exceededOn: z.array(z.enum(['tokens', 'usd'])).min(1),
+  }),
+});
+
+export const budgetEvents = [
+  usageReportedV1,
+  budgetWarningV1,
+  budgetExceededV1,
+  budgetWarningV2,
+  budgetExceededV2,
+] as const;

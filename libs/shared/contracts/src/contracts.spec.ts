@@ -65,7 +65,7 @@ describe('EventCatalog', () => {
     );
   });
 
-  it('declares the runner, heartbeat, usage and budget events at version 1', () => {
+  it('declares the runner, heartbeat, usage and budget events (budget events also at v2)', () => {
     const types = stratavoreEvents.contracts().map((c) => `${c.type}@${c.version}`);
     expect(types.sort()).toEqual(
       [
@@ -83,7 +83,10 @@ describe('EventCatalog', () => {
         'runner.stopped',
         'runner.stopping',
         'usage.reported',
-      ].map((t) => `${t}@1`),
+      ]
+        .map((t) => `${t}@1`)
+        .concat(['budget.exceeded@2', 'budget.warning@2'])
+        .sort(),
     );
   });
 });

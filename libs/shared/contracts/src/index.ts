@@ -1,4 +1,5 @@
 export * from './budget-events';
+export * from './budget-service';
 export * from './build-envelope';
 export * from './catalog';
 export * from './envelope';

@@ -1,0 +1,2 @@
+/** The PostgreSQL schema budget-service owns. */
+export const BUDGET_SCHEMA = 'budget';

@@ -1,0 +1,132 @@
+import {
+  type Budget,
+  type BudgetFigures,
+  type BudgetPeriodState,
+  describeScope,
+  exceededDimensions,
+  formatTokens,
+  formatUsd,
+  microsToUsd,
+} from '@stratavore/budget-service-domain';
+import {
+  type budgetExceededV2,
+  type budgetWarningV2,
+  buildEnvelope,
+  type EventEnvelope,
+} from '@stratavore/contracts';
+import { type Clock, type IdGenerator } from '@stratavore/core';
+import { type z } from 'zod';
+
+import { BUDGET_SERVICE_NAME, type RequestContext } from './budget-service.deps';
+
+type WarningData = z.input<(typeof budgetWarningV2)['data']>;
+type ExceededData = z.input<(typeof budgetExceededV2)['data']>;
+
+/** Builds the signed `budget.warning` / `budget.exceeded` (v2) envelopes of one budget. */
+export class BudgetEventFactory {
+  constructor(private readonly deps: { clock: Clock; ids: IdGenerator; signingKey: string }) {}
+
+  warning(
+    budget: Budget,
+    period: BudgetPeriodState,
+    figures: BudgetFigures,
+    threshold: number,
+    ctx: RequestContext,
+  ): EventEnvelope {
+    const state = budgetState(budget, period, figures);
+    const percent = Math.round(threshold * 100);
+    const data: WarningData = {
+      ...state,
+      threshold,
+      message:
+        `${capitalise(describeScope(budget.scope))} (${budget.period}) reached ${percent} % of ` +
+        `its limit: ${usedOfLimit(figures)}; ${periodEnd(period)}`,
+    };
+    return this.build('budget.warning', budget.id, data, ctx);
+  }
+
+  exceeded(
+    budget: Budget,
+    period: BudgetPeriodState,
+    figures: BudgetFigures,
+    ctx: RequestContext,
+  ): EventEnvelope {
+    const state = budgetState(budget, period, figures);
+    const consequence =
+      budget.enforcement === 'hard'
+        ? 'its runners are stopped and launches refused until the period ends or the limit is raised'
+        : 'soft enforcement: nothing is stopped';
+    const data: ExceededData = {
+      ...state,
+      exceededOn: exceededDimensions(figures.used, figures.effective),
+      message:
+        `${capitalise(describeScope(budget.scope))} (${budget.period}) is exceeded: ` +
+        `${usedOfLimit(figures)}; ${consequence}; ${periodEnd(period)}`,
+    };
+    return this.build('budget.exceeded', budget.id, data, ctx);
+  }
+
+  private build(
+    type: 'budget.warning' | 'budget.exceeded',
+    subject: string,
+    data: WarningData | ExceededData,
+    ctx: RequestContext,
+  ): EventEnvelope {
+    return buildEnvelope(
+      {
+        type,
+        version: 2,
+        source: BUDGET_SERVICE_NAME,
+        subject,
+        correlationId: ctx.correlationId,
+        data: data,
+      },
+      { clock: this.deps.clock, ids: this.deps.ids, signingKey: this.deps.signingKey },
+    );
+  }
+}
+
+function budgetState(budget: Budget, period: BudgetPeriodState, figures: BudgetFigures) {
+  return {
+    budgetId: budget.id,
+    scope: budget.scope,
+    ...(budget.scope.kind === 'project' ? { projectId: budget.scope.projectId } : {}),
+    period: budget.period,
+    periodStart: period.start.toISOString(),
+    periodEnd: period.end?.toISOString() ?? null,
+    enforcement: budget.enforcement,
+    limitTokens: figures.effective.tokens,
+    limitUsd:
+      figures.effective.usdMicros === null ? null : microsToUsd(figures.effective.usdMicros),
+    usedTokens: figures.used.tokens,
+    usedUsd: microsToUsd(figures.used.usdMicros),
+    reservedTokens: figures.reserved.tokens,
+    reservedUsd: microsToUsd(figures.reserved.usdMicros),
+    ratio: figures.ratio,
+  };
+}
+
+function usedOfLimit(figures: BudgetFigures): string {
+  const parts: string[] = [];
+  if (figures.effective.tokens !== null) {
+    parts.push(
+      `used ${formatTokens(figures.used.tokens)} of ${formatTokens(figures.effective.tokens)}`,
+    );
+  }
+  if (figures.effective.usdMicros !== null) {
+    parts.push(
+      `used ${formatUsd(figures.used.usdMicros)} of ${formatUsd(figures.effective.usdMicros)}`,
+    );
+  }
+  return parts.join(', ');
+}
+
+function periodEnd(period: BudgetPeriodState): string {
+  return period.end === null
+    ? 'the budget has no period end'
+    : `the period ends at ${period.end.toISOString()}`;
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

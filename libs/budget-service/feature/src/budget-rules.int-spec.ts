@@ -1,0 +1,472 @@
+import { randomUUID } from 'node:crypto';
+
+import { budgetDataSource } from '@stratavore/budget-service-data-access';
+import {
+  type BudgetView,
+  type CheckBudgetReply,
+  type EventEnvelope,
+  type ReleaseBudgetReply,
+  type ReserveBudgetReply,
+  type SetBudgetReply,
+  type SetBudgetRequestInput,
+  type UsageSummaryReply,
+} from '@stratavore/contracts';
+import { createTestDatabase, type TestDatabase } from '@stratavore/testing';
+
+import {
+  type BudgetHarness,
+  deliver,
+  migrateMessaging,
+  openHarness,
+  outboxEvents,
+  runnerEndedEvent,
+  setRequest,
+  usageEvent,
+  type UsageInput,
+} from './budget-service.int-test-support';
+
+type Sql = ReturnType<typeof budgetDataSource>;
+
+describe('budget rules on PostgreSQL (injected clock)', () => {
+  let db: TestDatabase;
+  let h: BudgetHarness;
+  let sql: Sql;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('budget_rules');
+    await migrateMessaging(db.url);
+    h = await openHarness(db.url, '2026-03-01T00:00:00.000Z');
+    sql = budgetDataSource(db.url, { poolSize: 2 });
+    await sql.initialize();
+  });
+
+  afterAll(async () => {
+    await sql?.destroy();
+    await h?.close();
+    await db?.drop();
+  });
+
+  const meta = { correlationId: 'test' };
+  const set = (request: Partial<SetBudgetRequestInput>) =>
+    h.handler.handle('budgets.set', setRequest(request), meta) as Promise<SetBudgetReply>;
+  const get = (projectId: string) =>
+    h.handler.handle(
+      'budgets.get',
+      { scope: { kind: 'project', projectId } },
+      meta,
+    ) as Promise<BudgetView>;
+  const reserve = (payload: Record<string, unknown>) =>
+    h.handler.handle('budgets.reserve', payload, meta) as Promise<ReserveBudgetReply>;
+  const book = (usage: UsageInput) => deliver(h, usageEvent(usage));
+  const project = () => ({ kind: 'project' as const, projectId: randomUUID() });
+
+  async function periodsOf(budgetId: string) {
+    return sql.query<
+      Array<{ starts_at: Date; ends_at: Date | null; used_input: string; carry_tokens: string }>
+    >(
+      `SELECT starts_at, ends_at, used_input, carry_tokens, closed_at FROM budget.periods
+       WHERE budget_id = $1 ORDER BY starts_at`,
+      [budgetId],
+    );
+  }
+
+  async function eventsOf(budgetId: string, type: string): Promise<EventEnvelope[]> {
+    return (await outboxEvents(sql, type)).filter((e) => e.subject === budgetId);
+  }
+
+  it('books spend just before the reset in the old period and just after it in the new one, rolling on time with nothing else happening', async () => {
+    h.clock.set('2026-03-01T23:59:00.000Z');
+    const scope = project();
+    const { budget } = await set({ scope, period: 'daily', limitTokens: 1000 });
+    expect(budget).toMatchObject({
+      periodStart: '2026-03-01T23:59:00.000Z',
+      periodEnd: '2026-03-02T00:00:00.000Z',
+    });
+    await book({ projectId: scope.projectId, input: 300, observedAt: '2026-03-01T23:59:59.900Z' });
+    expect((await get(scope.projectId)).used.tokens).toBe(300);
+
+    h.clock.set('2026-03-02T00:00:00.000Z');
+    expect((await h.roller.tick()).rolled).toBeGreaterThanOrEqual(1);
+    // Rolled by the roller alone: the open period row is the new day before anyone asks.
+    const rows = await periodsOf(budget.id);
+    expect(
+      rows.map((r) => [r.starts_at.toISOString(), r.ends_at?.toISOString(), r.used_input]),
+    ).toEqual([
+      ['2026-03-01T23:59:00.000Z', '2026-03-02T00:00:00.000Z', '300'],
+      ['2026-03-02T00:00:00.000Z', '2026-03-03T00:00:00.000Z', '0'],
+    ]);
+
+    await book({ projectId: scope.projectId, input: 200, observedAt: '2026-03-02T00:00:00.100Z' });
+    // A late report observed before midnight lands in the old day, not in the new one.
+    await book({ projectId: scope.projectId, input: 50, observedAt: '2026-03-01T23:59:59.950Z' });
+    const view = await get(scope.projectId);
+    expect(view).toMatchObject({
+      periodStart: '2026-03-02T00:00:00.000Z',
+      used: { tokens: 200 },
+      left: { tokens: 800 },
+    });
+    expect((await periodsOf(budget.id)).map((r) => r.used_input)).toEqual(['350', '200']);
+
+    h.clock.set('2026-03-02T12:00:00.000Z');
+
+    const summary = (await h.handler.handle(
+      'usage.summary',
+      { projectId: scope.projectId, days: 2 },
+      meta,
+    )) as UsageSummaryReply;
+    expect(summary.days.map((d) => [d.day, d.totalTokens])).toEqual([
+      ['2026-03-01', 350],
+      ['2026-03-02', 200],
+    ]);
+    expect(summary.totals).toMatchObject({ totalTokens: 550, events: 3 });
+  });
+
+  it('cuts days at local midnight across a DST change (Europe/Berlin)', async () => {
+    h.clock.set('2026-03-28T12:00:00.000Z');
+    const scope = project();
+    const { budget } = await set({
+      scope,
+      period: 'daily',
+      limitTokens: 1000,
+      timeZone: 'Europe/Berlin',
+    });
+    expect(budget.periodEnd).toBe('2026-03-28T23:00:00.000Z');
+    h.clock.set('2026-03-28T23:00:00.000Z');
+    await h.roller.tick();
+    await book({ projectId: scope.projectId, input: 10, observedAt: '2026-03-28T22:59:59.999Z' });
+    await book({ projectId: scope.projectId, input: 20, observedAt: '2026-03-28T23:00:00.000Z' });
+    // The 29th lasts 23 hours: clocks jump from 02:00 to 03:00.
+    expect(await get(scope.projectId)).toMatchObject({
+      periodStart: '2026-03-28T23:00:00.000Z',
+      periodEnd: '2026-03-29T22:00:00.000Z',
+      used: { tokens: 20 },
+    });
+    h.clock.set('2026-03-29T12:00:00.000Z');
+    const summary = (await h.handler.handle(
+      'usage.summary',
+      { projectId: scope.projectId, from: '2026-03-28T00:00:00Z', timeZone: 'Europe/Berlin' },
+      meta,
+    )) as UsageSummaryReply;
+    expect(summary.days.map((d) => [d.day, d.totalTokens])).toEqual([
+      ['2026-03-28', 10],
+      ['2026-03-29', 20],
+    ]);
+  });
+
+  it('re-baselines a budget with spend when its period changes, instead of making it over budget', async () => {
+    h.clock.set('2026-03-10T12:00:00.000Z');
+    const scope = project();
+    const { budget } = await set({ scope, period: 'monthly', limitTokens: 1000 });
+    await book({ projectId: scope.projectId, input: 900, observedAt: '2026-03-10T12:00:01.000Z' });
+    expect(await get(scope.projectId)).toMatchObject({ status: 'warning', used: { tokens: 900 } });
+
+    h.clock.set('2026-03-10T13:00:00.000Z');
+    const changed = await set({ scope, period: 'daily', limitTokens: 500 });
+    expect(changed).toMatchObject({
+      created: false,
+      rebaselined: true,
+      budget: {
+        id: budget.id,
+        status: 'ok',
+        used: { tokens: 0 },
+        periodStart: '2026-03-10T13:00:00.000Z',
+        periodEnd: '2026-03-11T00:00:00.000Z',
+        thresholdsFired: [],
+      },
+    });
+    expect(await eventsOf(budget.id, 'budget.exceeded')).toEqual([]);
+    // The old period keeps its spend, closed at the change.
+    expect(
+      (await periodsOf(budget.id)).map((r) => [r.ends_at?.toISOString(), r.used_input]),
+    ).toEqual([
+      ['2026-03-10T13:00:00.000Z', '900'],
+      ['2026-03-11T00:00:00.000Z', '0'],
+    ]);
+
+    // Other changes keep the period and its spend.
+    await book({ projectId: scope.projectId, input: 300, observedAt: '2026-03-10T13:30:00.000Z' });
+    const lowered = await set({ scope, period: 'daily', limitTokens: 400 });
+    expect(lowered).toMatchObject({
+      rebaselined: false,
+      budget: { used: { tokens: 300 }, ratio: 0.75, periodStart: '2026-03-10T13:00:00.000Z' },
+    });
+  });
+
+  it('carries the unused limit into the next period up to the cap, and re-settles it after a late report', async () => {
+    h.clock.set('2026-04-01T08:00:00.000Z');
+    const capped = project();
+    const uncapped = project();
+    await set({ scope: capped, limitTokens: 1000, rollover: { enabled: true, capTokens: 300 } });
+    await set({ scope: uncapped, limitTokens: 1000, rollover: { enabled: true } });
+    for (const scope of [capped, uncapped]) {
+      await book({
+        projectId: scope.projectId,
+        input: 400,
+        observedAt: '2026-04-01T09:00:00.000Z',
+      });
+    }
+
+    h.clock.set('2026-04-02T00:00:00.000Z');
+    await h.roller.tick();
+    expect(await get(capped.projectId)).toMatchObject({
+      carryOver: { tokens: 300 },
+      left: { tokens: 1300 },
+      used: { tokens: 0 },
+    });
+    expect((await get(uncapped.projectId)).carryOver.tokens).toBe(600);
+
+    await book({
+      projectId: capped.projectId,
+      input: 1250,
+      observedAt: '2026-04-02T10:00:00.000Z',
+    });
+    expect((await get(capped.projectId)).ratio).toBeCloseTo(1250 / 1300);
+
+    h.clock.set('2026-04-03T00:00:00.000Z');
+    await h.roller.tick();
+    expect((await get(capped.projectId)).carryOver.tokens).toBe(50);
+    // A report observed yesterday but booked today: yesterday left only 10 unused.
+    await book({ projectId: capped.projectId, input: 40, observedAt: '2026-04-02T23:00:00.000Z' });
+    expect((await get(capped.projectId)).carryOver.tokens).toBe(10);
+  });
+
+  it('fires each threshold exactly once per period, even for concurrent bookings', async () => {
+    h.clock.set('2026-05-01T00:00:00.000Z');
+    const scope = project();
+    const { budget } = await set({ scope, limitTokens: 1000 });
+    const at = '2026-05-01T01:00:00.000Z';
+    await book({ projectId: scope.projectId, input: 499, observedAt: at });
+    expect(await eventsOf(budget.id, 'budget.warning')).toEqual([]);
+    // 30 reports of 20 tokens at once: 499 -> 1099 crosses 0.5, 0.8, 0.95 and 1.
+    await Promise.all(
+      Array.from({ length: 30 }, () =>
+        book({ projectId: scope.projectId, input: 20, observedAt: at }),
+      ),
+    );
+    const warnings = await eventsOf(budget.id, 'budget.warning');
+    expect(warnings.map((e) => (e.data as { threshold: number }).threshold).sort()).toEqual([
+      0.5, 0.8, 0.95,
+    ]);
+    const exceeded = await eventsOf(budget.id, 'budget.exceeded');
+    expect(exceeded).toHaveLength(1);
+    expect(exceeded[0]).toMatchObject({
+      dataversion: 2,
+      data: {
+        budgetId: budget.id,
+        scope,
+        projectId: scope.projectId,
+        enforcement: 'hard',
+        limitTokens: 1000,
+        limitUsd: null,
+        exceededOn: ['tokens'],
+        periodEnd: '2026-05-02T00:00:00.000Z',
+      },
+    });
+    await book({ projectId: scope.projectId, input: 100, observedAt: at });
+    expect(await eventsOf(budget.id, 'budget.exceeded')).toHaveLength(1);
+    expect(await get(scope.projectId)).toMatchObject({
+      status: 'exceeded',
+      thresholdsFired: [0.5, 0.8, 0.95],
+    });
+
+    // A raised limit re-arms what the spend no longer reaches; reaching it again fires again.
+    const raised = await set({ scope, limitTokens: 2000 });
+    expect(raised.budget).toMatchObject({ status: 'warning', thresholdsFired: [0.5] });
+    await book({ projectId: scope.projectId, input: 900, observedAt: at });
+    expect(await eventsOf(budget.id, 'budget.exceeded')).toHaveLength(2);
+
+    // The next period starts with every threshold armed again.
+    h.clock.set('2026-05-02T00:00:00.000Z');
+    await h.roller.tick();
+    await book({ projectId: scope.projectId, input: 1000, observedAt: '2026-05-02T00:00:01.000Z' });
+    const nextWarnings = (await eventsOf(budget.id, 'budget.warning')).filter(
+      (e) => (e.data as { periodStart: string }).periodStart === '2026-05-02T00:00:00.000Z',
+    );
+    expect(nextWarnings.map((e) => (e.data as { threshold: number }).threshold)).toEqual([0.5]);
+  });
+
+  it('books an event applied twice once: through the inbox, and in the ledger itself', async () => {
+    h.clock.set('2026-06-01T00:00:00.000Z');
+    const scope = project();
+    await set({ scope, limitTokens: 1000 });
+    const event = usageEvent({
+      projectId: scope.projectId,
+      input: 100,
+      observedAt: '2026-06-01T00:01:00.000Z',
+    });
+    await deliver(h, event);
+    await deliver(h, event);
+    expect((await get(scope.projectId)).used.tokens).toBe(100);
+
+    // Bypassing the inbox (pruned, or another consumer name): the ledger key refuses it.
+    const again = await h.store.transaction((tx) =>
+      h.book.bookUsage(
+        tx,
+        {
+          eventId: event.id,
+          runnerId: randomUUID(),
+          projectId: scope.projectId,
+          sessionId: null,
+          model: null,
+          usage: { input: 100, output: 0, cacheCreation: 0, cacheRead: 0, usdMicros: 0 },
+          hasCost: false,
+          observedAt: new Date('2026-06-01T00:01:00.000Z'),
+          bookedAt: h.clock.now(),
+        },
+        meta,
+      ),
+    );
+    expect(again).toBeNull();
+    expect((await get(scope.projectId)).used.tokens).toBe(100);
+    const [{ n }] = await sql.query<[{ n: number }]>(
+      `SELECT count(*)::int AS n FROM budget.ledger WHERE event_id = $1`,
+      [event.id],
+    );
+    expect(n).toBe(1);
+  });
+
+  it('refuses with the budget, limit, used, reserved, left and period end; settles and expires reservations', async () => {
+    h.clock.set('2026-07-01T10:00:00.000Z');
+    const scope = project();
+    const { budget } = await set({ scope, limitTokens: 1000 });
+    const r1 = { runnerId: randomUUID(), reservationId: randomUUID() };
+    const granted = await reserve({
+      ...r1,
+      projectId: scope.projectId,
+      estimate: { tokens: 600 },
+      ttlMs: 60_000,
+    });
+    expect(granted).toMatchObject({
+      status: 'granted',
+      leftTokens: 1000,
+      leftUsd: null,
+      reservations: [{ budgetId: budget.id, tokens: 600, expiresAt: '2026-07-01T10:01:00.000Z' }],
+    });
+    // The same reservation id again: the same grant, nothing reserved twice.
+    expect(
+      await reserve({
+        ...r1,
+        projectId: scope.projectId,
+        estimate: { tokens: 600 },
+        ttlMs: 60_000,
+      }),
+    ).toMatchObject({ status: 'granted', leftTokens: 1000 });
+    await expect(
+      reserve({ ...r1, runnerId: randomUUID(), projectId: scope.projectId }),
+    ).rejects.toMatchObject({ code: 'RESERVATION_CONFLICT' });
+
+    const r2 = { runnerId: randomUUID(), reservationId: randomUUID() };
+    const refused = await reserve({
+      ...r2,
+      projectId: scope.projectId,
+      projectName: 'api',
+      estimate: { tokens: 600 },
+    });
+    expect(refused).toEqual({
+      status: 'refused',
+      reservationId: r2.reservationId,
+      refusals: [
+        {
+          budgetId: budget.id,
+          scope,
+          enforcement: 'hard',
+          period: 'daily',
+          dimension: 'tokens',
+          limit: 1000,
+          carryOver: 0,
+          used: 0,
+          reserved: 600,
+          left: 400,
+          requested: 600,
+          periodEnd: '2026-07-02T00:00:00.000Z',
+          message:
+            'The budget of project api (daily, tokens) cannot take 600 tokens: limit 1,000 tokens, used 0 tokens, reserved 600 tokens, left 400 tokens, requested 600 tokens; the period ends at 2026-07-02T00:00:00.000Z',
+        },
+      ],
+      message: expect.stringMatching(/^launch refused: The budget of project api/) as string,
+    });
+    const check = (await h.handler.handle(
+      'budgets.check',
+      { projectId: scope.projectId, estimate: { tokens: 600 } },
+      meta,
+    )) as CheckBudgetReply;
+    expect(check).toMatchObject({ allowed: false, refusals: [{ left: 400 }] });
+
+    // Actual usage shrinks the reservation: used + reserved stays what was granted.
+    h.clock.set('2026-07-01T10:00:30.000Z');
+    await book({
+      projectId: scope.projectId,
+      runnerId: r1.runnerId,
+      input: 200,
+      observedAt: '2026-07-01T10:00:30.000Z',
+    });
+    expect(await get(scope.projectId)).toMatchObject({
+      used: { tokens: 200 },
+      reserved: { tokens: 400 },
+      left: { tokens: 400 },
+    });
+
+    // Its usage renewed it until 10:01:30; past that it holds nothing, before any cleanup.
+    h.clock.set('2026-07-01T10:01:30.000Z');
+    expect((await get(scope.projectId)).reserved.tokens).toBe(0);
+    expect((await h.roller.tick()).expired).toBe(1);
+    const [row] = await sql.query<Array<{ release_reason: string }>>(
+      `SELECT release_reason FROM budget.reservations WHERE reservation_id = $1`,
+      [r1.reservationId],
+    );
+    expect(row?.release_reason).toBe('expired');
+
+    // Room again; the runner's end releases its reservation.
+    expect(
+      await reserve({ ...r2, projectId: scope.projectId, estimate: { tokens: 600 } }),
+    ).toMatchObject({ status: 'granted', leftTokens: 800 });
+    await deliver(h, runnerEndedEvent('runner.completed', r2.runnerId, scope.projectId));
+    expect((await get(scope.projectId)).reserved.tokens).toBe(0);
+    const release = (await h.handler.handle(
+      'budgets.release',
+      { reservationId: r2.reservationId },
+      meta,
+    )) as ReleaseBudgetReply;
+    expect(release.released).toBe(0);
+  });
+
+  it('never blocks a scope without a budget, and only warns for a soft one', async () => {
+    h.clock.set('2026-08-01T00:00:00.000Z');
+    const free = randomUUID();
+    expect(
+      await reserve({
+        reservationId: randomUUID(),
+        runnerId: randomUUID(),
+        projectId: free,
+        estimate: { tokens: 1e9 },
+      }),
+    ).toEqual({
+      status: 'granted',
+      reservationId: expect.any(String) as string,
+      reservations: [],
+      leftTokens: null,
+      leftUsd: null,
+      softOverruns: [],
+    });
+
+    const scope = project();
+    await set({ scope, limitUsd: 5, enforcement: 'soft' });
+    await book({
+      projectId: scope.projectId,
+      input: 1,
+      costUsd: 6,
+      observedAt: '2026-08-01T00:00:01.000Z',
+    });
+    const soft = await reserve({
+      reservationId: randomUUID(),
+      runnerId: randomUUID(),
+      projectId: scope.projectId,
+      estimate: { usd: 1 },
+    });
+    expect(soft).toMatchObject({
+      status: 'granted',
+      leftUsd: null,
+      softOverruns: [{ dimension: 'usd', enforcement: 'soft', limit: 5, used: 6, left: 0 }],
+    });
+  });
+});

@@ -1,0 +1,110 @@
+import { Logger } from '@nestjs/common';
+import {
+  type Budget,
+  BudgetErrorCode,
+  BudgetException,
+  parsePayload,
+} from '@stratavore/budget-service-domain';
+import {
+  BUDGET_SERVICE,
+  budgetServicePatternSchema,
+  budgetServiceReplySchemas,
+  budgetServiceRequestSchemas,
+} from '@stratavore/contracts';
+import { type RequestMeta } from '@stratavore/messaging';
+
+import { BudgetQueries, RemoveBudget, SetBudget, UsageSummary } from './budget.use-cases';
+import { type BudgetServiceDeps } from './budget-service.deps';
+import { CheckBudget, ReleaseBudget, ReserveBudget } from './reservation.use-cases';
+
+/** What the handler tells the module about (gauges, the roller's wake-up). */
+export interface BudgetChangeListener {
+  changed(budget: Budget, ratio: number): void;
+  removed(budget: Budget): void;
+}
+
+/**
+ * The transport edge of budget-service: validates each payload with its contracts schema
+ * (ValidationFailed naming the fields), runs the use case, and checks the reply against its
+ * schema. Anything that is not a BudgetException leaves as `INTERNAL` without internals.
+ */
+export class BudgetServiceRequestHandler {
+  readonly service = BUDGET_SERVICE;
+  readonly queries: BudgetQueries;
+  readonly reserve: ReserveBudget;
+  readonly release: ReleaseBudget;
+  private readonly setBudget: SetBudget;
+  private readonly removeBudget: RemoveBudget;
+  private readonly check: CheckBudget;
+  private readonly usageSummary: UsageSummary;
+  private readonly logger = new Logger('BudgetServiceRequestHandler');
+
+  constructor(deps: BudgetServiceDeps, listener?: BudgetChangeListener) {
+    this.queries = new BudgetQueries(deps);
+    this.setBudget = new SetBudget(deps, (budget, ratio) => listener?.changed(budget, ratio));
+    this.removeBudget = new RemoveBudget(deps, this.queries, (budget) => listener?.removed(budget));
+    this.check = new CheckBudget(this.queries);
+    this.reserve = new ReserveBudget(deps);
+    this.release = new ReleaseBudget(deps);
+    this.usageSummary = new UsageSummary(deps, this.queries);
+  }
+
+  /** The bus handler: `bus.respond('budget-service', handler.handle)`. */
+  readonly handle = async (pattern: string, payload: unknown, meta: RequestMeta) => {
+    try {
+      const known = budgetServicePatternSchema.safeParse(pattern);
+      if (!known.success) {
+        throw BudgetException.validationFailed(
+          [
+            {
+              field: 'pattern',
+              message: `expected one of ${budgetServicePatternSchema.options.join(', ')}; got "${pattern}"`,
+            },
+          ],
+          'request',
+        );
+      }
+      const reply = await this.dispatch(known.data, payload, meta);
+      return budgetServiceReplySchemas[known.data].parse(reply);
+    } catch (error) {
+      if (error instanceof BudgetException) throw error;
+      this.logger.error(
+        `${pattern} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+      throw new BudgetException(BudgetErrorCode.Internal, `${pattern} failed: internal error`);
+    }
+  };
+
+  private async dispatch(
+    pattern: keyof typeof budgetServiceRequestSchemas,
+    payload: unknown,
+    meta: RequestMeta,
+  ): Promise<unknown> {
+    const ctx = { correlationId: meta.correlationId };
+    switch (pattern) {
+      case 'budgets.set':
+        return this.setBudget.execute(
+          parsePayload(budgetServiceRequestSchemas[pattern], payload),
+          ctx,
+        );
+      case 'budgets.list':
+        return this.queries.list(parsePayload(budgetServiceRequestSchemas[pattern], payload ?? {}));
+      case 'budgets.get':
+        return this.queries.get(parsePayload(budgetServiceRequestSchemas[pattern], payload));
+      case 'budgets.remove':
+        return this.removeBudget.execute(
+          parsePayload(budgetServiceRequestSchemas[pattern], payload),
+        );
+      case 'budgets.check':
+        return this.check.execute(parsePayload(budgetServiceRequestSchemas[pattern], payload));
+      case 'budgets.reserve':
+        return this.reserve.execute(parsePayload(budgetServiceRequestSchemas[pattern], payload));
+      case 'budgets.release':
+        return this.release.execute(parsePayload(budgetServiceRequestSchemas[pattern], payload));
+      case 'usage.summary':
+        return this.usageSummary.execute(
+          parsePayload(budgetServiceRequestSchemas[pattern], payload ?? {}),
+        );
+    }
+  }
+}
