@@ -1,5 +1,6 @@
-// End-to-end tests: the real daemon, agents and CLI as child processes.
-// Run with `npx nx run e2e:e2e`.
+// End-to-end tests: the real daemon or every service as its own process, agents and CLI as
+// child processes. Run with `npx nx run e2e:e2e`; the multi-process suites need AMQP_URL (and
+// DATABASE_URL), see docs/runners.md "End-to-end tests".
 const { projectConfig } = require('../../jest.preset.js');
 
 module.exports = projectConfig(__dirname, {

@@ -3,11 +3,16 @@
 // data dir, with real detached agents. beforeAll builds the three apps (cached by Nx), so
 // `npx nx run e2e:e2e` works on its own. The steps of the main flow share one daemon and run in
 // order; a failed step does not stop the later ones, which say so when they lack what it made.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import {
   buildApps,
   type CliResult,
   type Daemon,
   describeCli,
+  DIST,
   eventually,
   GiveUp,
   isAlive,
@@ -98,6 +103,43 @@ function need<T>(value: T | undefined | null, what: string): T {
     throw new Error(`an earlier step failed: ${what} is unknown`);
   }
   return value;
+}
+
+/**
+ * Starts the CLI as `Sandbox.cli` does, but hands back its output while it runs (`logs
+ * --follow`). Killed after `timeoutMs`, like any CLI run of the suite.
+ */
+function startCli(
+  sandbox: Sandbox,
+  args: readonly string[],
+  timeoutMs = 60_000,
+): { stdout: () => string; result: Promise<CliResult> } {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    STRATAVORE_CONFIG: sandbox.configPath,
+    NO_COLOR: '1',
+    COLUMNS: '400',
+  };
+  delete env.STRATAVORE_API_URL;
+  delete env.STRATAVORE_API_KEY;
+  const started = Date.now();
+  const child = spawn(process.execPath, [DIST.cli, ...args], {
+    cwd: sandbox.root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const result = new Promise<CliResult>((resolve) =>
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ args, code, stdout, stderr, ms: Date.now() - started });
+    }),
+  );
+  return { stdout: () => stdout, result };
 }
 
 beforeAll(async () => {
@@ -293,7 +335,62 @@ describe('runners through the CLI against the single-node daemon', () => {
     timed('restart -> heartbeats resumed (2 new lastHeartbeatAt)', restartedAt);
   });
 
-  it('7. kills the last runner and stops the daemon cleanly', async () => {
+  it("7. `logs` prints a runner's output; `logs --follow` exits by itself once it ended", async () => {
+    // Prints a line, waits for the test's go-ahead (a file in the project dir), prints another.
+    // The sandbox marker as $0: the cleanup sweep finds the shell by it.
+    const goFile = join(sandbox.projectDir, 'logs-e2e.go');
+    const script = 'echo "hello \u2603"; while [ ! -e logs-e2e.go ]; do sleep 0.1; done; echo bye';
+    const launched = await sandbox.cli([
+      'launch',
+      'e2e',
+      '--json',
+      '--',
+      'sh',
+      '-c',
+      script,
+      sandbox.marker,
+    ]);
+    expectOk(launched);
+    const runner = JSON.parse(launched.stdout) as RunnerView;
+    sandbox.track([runner]);
+
+    const started = Date.now();
+    await eventually(
+      'the runner prints its first line, read through `logs`',
+      async () => {
+        const result = await sandbox.cli(['logs', runner.id]);
+        expectOk(result);
+        return result.stdout === 'hello \u2603\n';
+      },
+      { timeoutMs: STATE_TIMEOUT_MS },
+    );
+    timed('launch -> first line in `logs`', started);
+
+    // Follow a live runner: it has printed its first line and waits; then let it finish.
+    const follow = startCli(sandbox, ['logs', runner.id, '--follow']);
+    await eventually('`logs --follow` prints the first line', () => follow.stdout() !== '', {
+      timeoutMs: STATE_TIMEOUT_MS,
+    });
+    expect(follow.stdout()).toBe('hello \u2603\n');
+    expect(['starting', 'running']).toContain((await sandbox.runner(runner.id)).state);
+    writeFileSync(goFile, '');
+    const followed = await follow.result;
+    expectOk(followed);
+    expect(followed.stdout).toBe('hello \u2603\nbye\n');
+    expect(followed.stderr).toContain(`runner ${runner.id} ended (completed)`);
+    expect(await sandbox.runner(runner.id)).toMatchObject({ state: 'completed', exitCode: 0 });
+
+    const tail = await sandbox.cli(['logs', runner.id, '--tail', '1', '--json']);
+    expectOk(tail);
+    expect(JSON.parse(tail.stdout)).toEqual({
+      runnerId: runner.id,
+      content: 'bye\n',
+      nextOffset: Buffer.byteLength('hello \u2603\nbye\n'),
+      ended: true,
+    });
+  });
+
+  it('8. kills the last runner and stops the daemon cleanly', async () => {
     const runner = need(third, 'runner 3');
     const result = await sandbox.cli(['kill', runner.id]);
     expectOk(result);

@@ -10,8 +10,9 @@ const benchDir = join(root, 'tools/bench');
 const available = readdirSync(benchDir)
   .filter((f) => f.endsWith('.bench.ts'))
   .map((f) => f.replace(/\.bench\.ts$/, ''));
-const aliases = { outbox: 'outbox-relay' };
-const wanted = process.argv.slice(2).map((name) => aliases[name] ?? name);
+// `runners`: the heartbeat, launch and API read benches (docs/benchmarks.md).
+const aliases = { outbox: ['outbox-relay'], runners: ['heartbeat', 'launch', 'api-read'] };
+const wanted = process.argv.slice(2).flatMap((name) => aliases[name] ?? [name]);
 const selected = wanted.length > 0 ? wanted : available;
 
 let failed = 0;

@@ -16,6 +16,7 @@ export const CLI_PJSON: Interfaces.PJSON = {
     topics: {
       config: { description: 'Show and change the CLI settings.' },
       projects: { description: 'List, show, update and archive projects.' },
+      budgets: { description: 'List, set and remove token and USD budgets; their consumption.' },
     },
     // Everything the user typed wrong exits 2; commands choose 1, 3 or 4 themselves.
     exitCodes: {

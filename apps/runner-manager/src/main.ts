@@ -3,7 +3,11 @@ import 'reflect-metadata';
 import { join } from 'node:path';
 
 import { defaultDataDir } from '@stratavore/embedded-postgres';
-import { runnerManagerEnvSchema, RunnerManagerModule } from '@stratavore/runner-manager';
+import {
+  runnerManagerEnvSchema,
+  RunnerManagerModule,
+  runnerRestartOptionsFromEnv,
+} from '@stratavore/runner-manager';
 import { runService } from '@stratavore/service-runtime';
 
 /** The agent is built beside this app: dist/apps/agent/apps/agent/src/main.js. */
@@ -23,6 +27,9 @@ void runService({
         logDir: config.RUNNER_LOG_DIR ?? join(defaultDataDir(), 'runners'),
         heartbeatIntervalMs: config.HEARTBEAT_INTERVAL,
       },
+      budgets: config.BUDGETS,
+      budgetRequestTimeoutMs: config.BUDGET_REQUEST_TIMEOUT,
+      restarts: runnerRestartOptionsFromEnv(config),
     }),
   ],
 });

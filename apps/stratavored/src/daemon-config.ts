@@ -4,6 +4,7 @@ import { heartbeatIngestConfigSchema } from '@stratavore/heartbeat-ingest';
 import { outboxRelayEnvSchema } from '@stratavore/outbox-relay';
 import { runnerManagerEnvSchema } from '@stratavore/runner-manager';
 import { httpPort } from '@stratavore/service-runtime';
+import { sessionStoreConfigSchema } from '@stratavore/session-store';
 import { z } from 'zod';
 
 /**
@@ -15,6 +16,7 @@ export const daemonConfigSchema = commonConfigSchema.extend({
   ...outboxRelayEnvSchema.shape,
   ...runnerManagerEnvSchema.shape,
   ...heartbeatIngestConfigSchema.shape,
+  ...sessionStoreConfigSchema.shape,
   ...gatewayEnvSchema.shape,
   /** `DATABASE_URL`: use this PostgreSQL instead of the embedded one. */
   DATABASE_URL: url(['postgres', 'postgresql']).optional(),

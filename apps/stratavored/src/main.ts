@@ -17,13 +17,14 @@ import { HeartbeatIngestModule, heartbeatIngestOptionsFromEnv } from '@stratavor
 import { InProcessBus, type MessageBus, RabbitMqBus } from '@stratavore/messaging';
 import { createLogger, type Logger } from '@stratavore/observability';
 import { outboxRelayRuntimeModule } from '@stratavore/outbox-relay';
-import { RunnerManagerModule } from '@stratavore/runner-manager';
+import { RunnerManagerModule, runnerRestartOptionsFromEnv } from '@stratavore/runner-manager';
 import {
   bootstrapService,
   busLoggerFrom,
   exitOnStartupFailure,
   ServiceRuntimeModule,
 } from '@stratavore/service-runtime';
+import { SessionStoreModule, sessionStoreOptionsFromEnv } from '@stratavore/session-store';
 
 import { connectCli } from './cli-access';
 import { type DaemonConfig, daemonConfigSchema } from './daemon-config';
@@ -131,12 +132,23 @@ function daemonModule(
           logDir: config.RUNNER_LOG_DIR ?? join(defaultDataDir(process.env), 'runners'),
           heartbeatIntervalMs: config.HEARTBEAT_INTERVAL,
         },
+        budgets: config.BUDGETS,
+        budgetRequestTimeoutMs: config.BUDGET_REQUEST_TIMEOUT,
+        restarts: runnerRestartOptionsFromEnv(config),
       }),
       HeartbeatIngestModule.forRoot(
         heartbeatIngestOptionsFromEnv(databaseUrl, config.EVENT_SIGNING_KEY, config),
       ),
       BudgetServiceModule.forRoot(
         budgetServiceOptionsFromEnv(databaseUrl, config.EVENT_SIGNING_KEY),
+      ),
+      SessionStoreModule.forRoot(
+        sessionStoreOptionsFromEnv(
+          databaseUrl,
+          config.EVENT_SIGNING_KEY,
+          config,
+          defaultDataDir(process.env),
+        ),
       ),
       ApiGatewayModule.forRoot(gatewayOptionsFromEnv(databaseUrl, config)),
     ],

@@ -16,6 +16,12 @@ export const DIST = {
 
 export const BUILD_COMMAND = 'npx nx run-many -t build -p stratavored cli agent';
 
+/** What {@link buildApps} runs and the files it must leave behind. */
+export interface BuildSpec {
+  readonly command?: string;
+  readonly outputs?: readonly string[];
+}
+
 /** The runner fields the tests read; `runners --json` returns more. */
 export interface RunnerView {
   readonly id: string;
@@ -102,10 +108,16 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-/** Runs the workspace build of the three apps the suite needs; fails with the output's tail. */
-export function buildApps(timeoutMs: number): Promise<void> {
+/**
+ * Runs the workspace build of the apps a suite needs (by default the daemon, CLI and agent);
+ * fails with the output's tail, or when one of `outputs` is missing after it.
+ */
+export function buildApps(
+  timeoutMs: number,
+  { command = BUILD_COMMAND, outputs = Object.values(DIST) }: BuildSpec = {},
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(BUILD_COMMAND, {
+    const child = spawn(command, {
       cwd: WORKSPACE_ROOT,
       shell: true,
       env: { ...process.env, NX_TUI: 'false', NX_DAEMON: 'false', FORCE_COLOR: '0' },
@@ -117,11 +129,11 @@ export function buildApps(timeoutMs: number): Promise<void> {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('exit', (code, sig) => {
       clearTimeout(timer);
-      const missing = Object.values(DIST).filter((file) => !existsSync(file));
+      const missing = outputs.filter((file) => !existsSync(file));
       if (code === 0 && missing.length === 0) return resolve();
       reject(
         new Error(
-          `\`${BUILD_COMMAND}\` ${code === 0 ? `left ${missing.join(', ')} missing` : `failed (${code ?? sig})`}; ` +
+          `\`${command}\` ${code === 0 ? `left ${missing.join(', ')} missing` : `failed (${code ?? sig})`}; ` +
             `run it by hand to see why. Last output:\n${output.split('\n').slice(-30).join('\n')}`,
         ),
       );

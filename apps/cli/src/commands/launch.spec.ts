@@ -133,3 +133,49 @@ describe('stratavore launch', () => {
     expect(result.stderr).toContain('Unexpected argument claude');
   });
 });
+
+describe('stratavore launch with budgets', () => {
+  const t = useFakeApi();
+
+  it('sends the estimate flags', async () => {
+    t.api().expect({
+      method: 'POST',
+      path: '/api/v1/projects/web-app/runners',
+      body: { queue: false, estimateTokens: 200_000, estimateUsd: 2.5 },
+      status: 201,
+      reply: { status: 'launched', runner: aRunner() },
+    });
+
+    const result = await runCommand(
+      ['launch', 'web-app', '--estimate-tokens', '200k', '--estimate-usd', '2.50'],
+      { env: t.env() },
+    );
+
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('exits 5 with the full budget message on stderr when a budget refuses', async () => {
+    const message =
+      'budget of project web-app (daily, tokens) is exhausted: limit 1000000, used 990000, reserved 8000, left 2000, requested 50000; the period ends at 2026-11-25T00:00:00.000Z';
+    t.api().expect({
+      method: 'POST',
+      path: '/api/v1/projects/web-app/runners',
+      status: 402,
+      reply: { ...apiError(402, 'BUDGET_EXCEEDED', message), details: { refusals: [] } },
+    });
+
+    const result = await runCommand(['launch', 'web-app'], { env: t.env() });
+
+    expect(result.exitCode).toBe(5);
+    expect(result.stderr.replace(/\s*›\s*/g, ' ').replace(/\s+/g, ' ')).toContain(message);
+  });
+
+  it('exits 2 on an estimate that is not an amount', async () => {
+    const result = await runCommand(['launch', 'web-app', '--estimate-tokens', 'lots'], {
+      env: t.env(),
+    });
+
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('--estimate-tokens');
+  });
+});

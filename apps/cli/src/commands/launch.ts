@@ -1,6 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { type QueuedLaunchReply, type RunnerReply } from '@stratavore/contracts';
 
+import { tokensFlag, usdFlag } from '../support/budget-flags';
+import { claudeLaunchFlags, claudeLaunchInput } from '../support/claude-flags';
 import { renderRunnersTable } from '../support/runner-views';
 import { StratavoreCommand } from '../support/stratavore-command';
 
@@ -8,12 +10,15 @@ type LaunchJson = RunnerReply | (QueuedLaunchReply & { queued: true });
 
 export default class Launch extends StratavoreCommand {
   static override description =
-    "Launch a runner in a project. A full project refuses (exit 4) unless --queue puts the launch in the project's queue.";
+    "Launch a runner in a project. A full project refuses (exit 4) unless --queue puts the launch in the project's queue. The launch first reserves its estimate (--estimate-tokens/--estimate-usd, else the project's default) in the budgets covering the project; a budget that cannot take it refuses (exit 5) with what is left and when the period ends. With a prompt, a Claude Code project runs `claude -p --output-format stream-json --verbose` plus the Claude flags given, the prompt on its stdin; --restart on-failure relaunches it when it fails, resuming its session.";
 
   static override examples = [
     '<%= config.bin %> launch web-app --prompt "fix the flaky test"',
     '<%= config.bin %> launch web-app --queue --json',
     '<%= config.bin %> launch web-app -- claude --model opus',
+    '<%= config.bin %> launch web-app --estimate-tokens 200k --estimate-usd 2',
+    '<%= config.bin %> launch web-app --prompt "add tests" --model sonnet --max-turns 20 --allowed-tools "Bash,Read,Edit" --permission-mode acceptEdits',
+    '<%= config.bin %> launch web-app --prompt "migrate the schema" --restart on-failure --max-restarts 5',
   ];
 
   static override strict = false;
@@ -25,9 +30,17 @@ export default class Launch extends StratavoreCommand {
   static override flags = {
     prompt: Flags.string({ description: 'what the agent should do' }),
     queue: Flags.boolean({ description: 'wait in the queue when the project is full' }),
+    'estimate-tokens': tokensFlag({
+      description: "tokens to reserve in the budgets (default: the project's launch estimate)",
+    }),
+    'estimate-usd': usdFlag({
+      description: "USD to reserve in the budgets (default: the project's launch estimate)",
+    }),
+    ...claudeLaunchFlags,
   };
 
-  static override usage = 'launch PROJECT [--prompt TEXT] [--queue] [-- COMMAND...]';
+  static override usage =
+    'launch PROJECT [--prompt TEXT] [--queue] [--estimate-tokens N] [--estimate-usd USD] [--model M] [--max-turns N] [--allowed-tools TOOLS] [--permission-mode MODE] [--restart no|on-failure] [--max-restarts N] [-- COMMAND...]';
 
   async run(): Promise<LaunchJson> {
     const { args, flags, argv } = await this.parse(Launch);
@@ -45,6 +58,8 @@ export default class Launch extends StratavoreCommand {
     if (flags.prompt !== undefined && flags.prompt.trim() === '') {
       this.usageError('--prompt must not be empty');
     }
+    const claude = claudeLaunchInput(flags);
+    if ('usage' in claude) this.usageError(claude.usage);
 
     const client = await this.client();
     const reply = await this.callApi(`Launching a runner in ${args.project}`, () =>
@@ -52,6 +67,9 @@ export default class Launch extends StratavoreCommand {
         prompt: flags.prompt,
         command,
         queue: flags.queue === true,
+        estimateTokens: flags['estimate-tokens'],
+        estimateUsd: flags['estimate-usd'],
+        ...claude.input,
       }),
     );
     if (reply.status === 'queued') {

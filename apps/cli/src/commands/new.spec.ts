@@ -93,3 +93,40 @@ describe('stratavore new', () => {
     expect(result.stderr).toContain('project web-app exists');
   });
 });
+
+describe('stratavore new with a launch estimate', () => {
+  const t = useFakeApi();
+
+  it("sends the project's default launch estimate and shows it", async () => {
+    t.api().expect({
+      method: 'POST',
+      path: '/api/v1/projects',
+      body: {
+        name: 'web-app',
+        path: '/src/web-app',
+        env: [],
+        estimateTokens: 200_000,
+        estimateUsd: 2,
+      },
+      status: 201,
+      reply: aProject({ estimateTokens: 200_000, estimateUsd: 2 }),
+    });
+
+    const result = await runCommand(
+      [
+        'new',
+        'web-app',
+        '--path',
+        '/src/web-app',
+        '--estimate-tokens',
+        '200000',
+        '--estimate-usd',
+        '$2',
+      ],
+      { env: t.env() },
+    );
+
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/Launch estimate\s+200\.0k tokens, \$2\.00/);
+  });
+});

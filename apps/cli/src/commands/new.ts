@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { type ProjectReply } from '@stratavore/contracts';
 
+import { tokensFlag, usdFlag } from '../support/budget-flags';
 import { commandFlag, envFlag, maxRunnersFlag, secretEnvFlag } from '../support/flag-parsers';
 import { describeProject } from '../support/runner-views';
 import { StratavoreCommand } from '../support/stratavore-command';
@@ -15,6 +16,7 @@ export default class New extends StratavoreCommand {
     '<%= config.bin %> new web-app',
     '<%= config.bin %> new web-app --path ~/src/web-app --max-runners 3',
     '<%= config.bin %> new api --command "claude --verbose" --env NODE_ENV=test --secret-env TOKEN=abc',
+    '<%= config.bin %> new api --estimate-tokens 200k --estimate-usd 2',
   ];
 
   static override args = {
@@ -38,6 +40,12 @@ export default class New extends StratavoreCommand {
       description: 'secret variable: stored, never shown (repeatable)',
     }),
     description: Flags.string({ description: 'what the project is for' }),
+    'estimate-tokens': tokensFlag({
+      description: "tokens each launch reserves in the project's budgets (default 0)",
+    }),
+    'estimate-usd': usdFlag({
+      description: "USD each launch reserves in the project's budgets (default 0)",
+    }),
   };
 
   async run(): Promise<ProjectReply> {
@@ -51,6 +59,8 @@ export default class New extends StratavoreCommand {
         command: flags.command,
         maxRunners: flags['max-runners'],
         env: [...(flags.env ?? []), ...(flags['secret-env'] ?? [])],
+        estimateTokens: flags['estimate-tokens'],
+        estimateUsd: flags['estimate-usd'],
       }),
     );
     this.log(`Created project ${this.paint('bold', project.name)}`);

@@ -7,6 +7,8 @@ export const ExitCode = {
   Usage: 2,
   NotFound: 3,
   Refused: 4,
+  /** A budget refused the launch (HTTP 402 `BUDGET_EXCEEDED`); raise the budget or wait. */
+  BudgetExceeded: 5,
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -14,6 +16,7 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 /** Exit code for an error thrown by the API client. */
 export function exitCodeFor(error: ApiError | NetworkError): ExitCode {
   if (error instanceof NetworkError) return ExitCode.ApiError;
+  if (error.code === 'BUDGET_EXCEEDED' || error.status === 402) return ExitCode.BudgetExceeded;
   if (error.status === 404) return ExitCode.NotFound;
   if (error.status === 409 || error.status === 429) return ExitCode.Refused;
   // The server refused what the user typed: a usage error, with the fields named.

@@ -1,5 +1,6 @@
 import { type ProjectReply, type RunnerReply } from '@stratavore/contracts';
 
+import { formatRestarts, showsRestarts } from './restart-views';
 import { type Paint, renderTable, type TableColumn } from './terminal-output';
 
 const TERMINAL_STATES = new Set(['completed', 'failed', 'stopped']);
@@ -85,7 +86,18 @@ export function renderRunnersTable(
     { header: 'HEARTBEAT', value: (r) => formatAge(r.lastHeartbeatAt, nowMs) },
     { header: 'EXIT', value: (r) => dash(r.exitCode ?? r.signal), align: 'right' },
   ];
+  if (showsRestarts(runners)) {
+    columns.push({ header: 'RESTARTS', value: (r) => formatRestarts(r, nowMs) });
+  }
   return renderTable(columns, runners, paint);
+}
+
+/** A project's default launch estimate: `50.0k tokens, $2.00`, `-` when none. */
+export function describeEstimate(project: Pick<ProjectReply, 'estimateTokens' | 'estimateUsd'>): string {
+  const parts: string[] = [];
+  if (typeof project.estimateTokens === 'number') parts.push(`${formatCount(project.estimateTokens)} tokens`);
+  if (typeof project.estimateUsd === 'number') parts.push(`$${project.estimateUsd.toFixed(2)}`);
+  return parts.length === 0 ? '-' : parts.join(', ');
 }
 
 /** Key/value lines of `projects show` and `new`. */
@@ -102,6 +114,7 @@ export function describeProject(project: ProjectReply, paint: Paint): string {
     ['Description', project.description || '-'],
     ['Command', project.command.join(' ')],
     ['Max runners', String(project.maxRunners)],
+    ['Launch estimate', describeEstimate(project)],
     ['Env', env],
     ['Created', project.createdAt],
     ['Archived', project.archivedAt ?? 'no'],

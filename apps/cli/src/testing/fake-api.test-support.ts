@@ -3,7 +3,7 @@ import { type AddressInfo } from 'node:net';
 
 /** One request the test expects, and the answer it gets. */
 export interface ExpectedRequest {
-  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Path with query, exactly as sent: `/api/v1/runners?project=web`. */
   readonly path: string;
   readonly status?: number;

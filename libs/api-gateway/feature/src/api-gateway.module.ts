@@ -11,10 +11,16 @@ import {
 import { ThrottlerModule } from '@nestjs/throttler';
 import { GatewayDatabase } from '@stratavore/api-gateway-data-access';
 
+import { BudgetServiceClient } from './api/budget-service.client';
+import { BudgetsController } from './api/budgets.controller';
+import { ProjectNames } from './api/project-names';
 import { ProjectsController } from './api/projects.controller';
 import { RunnerLivenessEnricher } from './api/runner-liveness.enricher';
 import { RunnerManagerClient } from './api/runner-manager.client';
 import { RunnersController } from './api/runners.controller';
+import { SessionResumeController } from './api/session-resume.controller';
+import { SessionStoreClient } from './api/session-store.client';
+import { SessionsController } from './api/sessions.controller';
 import { StatusController } from './api/status.controller';
 import {
   GATEWAY_OPTIONS,
@@ -71,6 +77,9 @@ export class ApiGatewayModule {
         StatusController,
         ApiKeysController,
         EventsController,
+        SessionsController,
+        SessionResumeController,
+        BudgetsController,
       ],
       providers: [
         { provide: GATEWAY_OPTIONS, useValue: options },
@@ -92,6 +101,9 @@ export class ApiGatewayModule {
         ApiKeyThrottlerGuard,
         GatewayExceptionFilter,
         RunnerManagerClient,
+        SessionStoreClient,
+        ProjectNames,
+        BudgetServiceClient,
         RunnerLivenessEnricher,
         EventStreamHub,
         DocsPublisher,

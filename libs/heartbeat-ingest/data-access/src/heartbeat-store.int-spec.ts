@@ -23,14 +23,23 @@ describe('heartbeat schema and store on PostgreSQL', () => {
     const dataSource = heartbeatDataSource(db.url, { poolSize: 1 });
     await dataSource.initialize();
     try {
-      expect(await runMigrations(dataSource)).toEqual(['HeartbeatSchema1764300000000']);
+      const all = ['HeartbeatSchema1764300000000', 'HeartbeatSessionProgress1764500000000'];
+      expect(await runMigrations(dataSource)).toEqual(all);
+      await revertLastMigration(dataSource);
+      const columns = await dataSource.query<Array<{ column_name: string }>>(
+        `SELECT column_name FROM information_schema.columns
+         WHERE table_schema = 'heartbeat' AND table_name = 'runners' AND column_name LIKE '%cost%'`,
+      );
+      expect(columns).toEqual([]);
+      expect(await runMigrations(dataSource)).toEqual(['HeartbeatSessionProgress1764500000000']);
+      await revertLastMigration(dataSource);
       await revertLastMigration(dataSource);
       const left = await dataSource.query<Array<{ relname: string }>>(
         `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE n.nspname = 'heartbeat' AND c.relname NOT LIKE 'migrations%' AND c.relname NOT LIKE 'PK_%'`,
       );
       expect(left).toEqual([]);
-      expect(await runMigrations(dataSource)).toEqual(['HeartbeatSchema1764300000000']);
+      expect(await runMigrations(dataSource)).toEqual(all);
     } finally {
       await dataSource.destroy();
     }

@@ -15,9 +15,13 @@ import {
   type StaleDecision,
 } from './heartbeat-store.types';
 import { HeartbeatSchema1764300000000 } from './migrations/1764300000000-heartbeat-schema.migration';
+import { HeartbeatSessionProgress1764500000000 } from './migrations/1764500000000-heartbeat-session-progress.migration';
 
 /** Migrations of the `heartbeat` schema, oldest first. */
-export const heartbeatMigrations = [HeartbeatSchema1764300000000];
+export const heartbeatMigrations = [
+  HeartbeatSchema1764300000000,
+  HeartbeatSessionProgress1764500000000,
+];
 
 export interface HeartbeatStoreOptions {
   readonly poolSize?: number;
@@ -52,7 +56,8 @@ export function heartbeatDataSource(url: string, options: HeartbeatStoreOptions 
 
 const RUNNER_COLUMNS = `runner_id, project_id, token_hash, interval_ms, desired_state, ended,
   registered_at, started_at, exit_reported_at, stale_reported_at, last_seq,
-  input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens`;
+  input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens,
+  session_digest, cost_session_id, cost_usd`;
 
 interface RunnerRow {
   runner_id: string;
@@ -70,6 +75,9 @@ interface RunnerRow {
   output_tokens: string;
   cache_creation_tokens: string;
   cache_read_tokens: string;
+  session_digest: string | null;
+  cost_session_id: string | null;
+  cost_usd: number;
 }
 
 function toRunner(row: RunnerRow): RegisteredRunner {
@@ -90,6 +98,11 @@ function toRunner(row: RunnerRow): RegisteredRunner {
       outputTokens: Number(row.output_tokens),
       cacheCreationTokens: Number(row.cache_creation_tokens),
       cacheReadTokens: Number(row.cache_read_tokens),
+    },
+    session: {
+      digest: row.session_digest,
+      costSessionId: row.cost_session_id,
+      costUsd: row.cost_usd,
     },
   };
 }
@@ -333,11 +346,16 @@ export class HeartbeatStore {
          cache_creation_tokens = v.cache_creation_tokens,
          cache_read_tokens = v.cache_read_tokens,
          started_at = v.started_at,
-         exit_reported_at = v.exit_reported_at
+         exit_reported_at = v.exit_reported_at,
+         session_digest = v.session_digest,
+         cost_session_id = v.cost_session_id,
+         cost_usd = v.cost_usd
        FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
-                   $6::bigint[], $7::timestamptz[], $8::timestamptz[])
+                   $6::bigint[], $7::timestamptz[], $8::timestamptz[], $9::text[], $10::text[],
+                   $11::float8[])
          AS v(runner_id, last_seq, input_tokens, output_tokens, cache_creation_tokens,
-              cache_read_tokens, started_at, exit_reported_at)
+              cache_read_tokens, started_at, exit_reported_at, session_digest, cost_session_id,
+              cost_usd)
        WHERE r.runner_id = v.runner_id`,
       [
         p.map((x) => x.runnerId),
@@ -348,6 +366,9 @@ export class HeartbeatStore {
         p.map((x) => x.counters.cacheReadTokens),
         p.map((x) => x.startedAt),
         p.map((x) => x.exitReportedAt),
+        p.map((x) => x.session.digest),
+        p.map((x) => x.session.costSessionId),
+        p.map((x) => x.session.costUsd),
       ],
     );
   }

@@ -7,6 +7,24 @@ import {
 /** What the user wants of a runner, as runner-manager's events told us. */
 export type RegistryDesiredState = 'run' | 'stop' | 'kill';
 
+/**
+ * What heartbeat-ingest last booked of a runner's agent session: the digest of the last
+ * `session.reported` snapshot, and the cumulative cost (of `costSessionId`) already booked in
+ * `usage.reported` events.
+ */
+export interface SessionProgress {
+  readonly digest: string | null;
+  readonly costSessionId: string | null;
+  readonly costUsd: number;
+}
+
+/** A runner whose agent has reported no session yet. */
+export const NO_SESSION_PROGRESS: SessionProgress = Object.freeze({
+  digest: null,
+  costSessionId: null,
+  costUsd: 0,
+});
+
 /** One runner heartbeat-ingest serves, with what it last recorded of it. */
 export interface RegisteredRunner {
   readonly runnerId: string;
@@ -28,6 +46,8 @@ export interface RegisteredRunner {
   readonly lastSeq: number | null;
   /** Cumulative counters as of `lastSeq`. */
   readonly counters: HeartbeatCounters;
+  /** The session snapshot and cost booked as of `lastSeq`. */
+  readonly session: SessionProgress;
 }
 
 /** A `runner.launched` turned into a registry entry. */
@@ -81,6 +101,7 @@ export interface RunnerProgress {
   readonly runnerId: string;
   readonly lastSeq: number | null;
   readonly counters: HeartbeatCounters;
+  readonly session: SessionProgress;
   readonly startedAt: Date | null;
   readonly exitReportedAt: Date | null;
 }
@@ -90,7 +111,10 @@ export interface FlushPlan {
   /** Runners whose seq, counters or signals moved. */
   readonly progress: readonly RunnerProgress[];
   readonly liveness: readonly LivenessRow[];
-  /** `usage.reported`, `heartbeat.first-received`, `heartbeat.exited`, in order. */
+  /**
+   * `usage.reported`, `session.reported`, `heartbeat.first-received`, `heartbeat.exited`, in
+   * order.
+   */
   readonly events: readonly EventEnvelope[];
 }
 

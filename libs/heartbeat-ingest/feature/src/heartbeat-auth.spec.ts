@@ -1,4 +1,7 @@
-import { type RegisteredRunner } from '@stratavore/heartbeat-ingest-data-access';
+import {
+  NO_SESSION_PROGRESS,
+  type RegisteredRunner,
+} from '@stratavore/heartbeat-ingest-data-access';
 
 import { HeartbeatErrorCode } from './heartbeat.exception';
 import { authorizeHeartbeat, bearerToken, hashRunnerToken, sameDigest } from './heartbeat-auth';
@@ -20,6 +23,7 @@ function runner(id: string, token: string, ended = false): RegisteredRunner {
     staleReportedAt: null,
     lastSeq: null,
     counters: { inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0 },
+    session: NO_SESSION_PROGRESS,
   };
 }
 

@@ -3,6 +3,7 @@ import {
   type EventEnvelope,
   HEARTBEAT_INGEST_SOURCE,
   type HeartbeatIngestEvent,
+  type sessionReportedV1,
   type StratavoreEvent,
   stratavoreEvents,
   type usageReportedV1,
@@ -10,7 +11,7 @@ import {
 import { type Clock, type IdGenerator } from '@stratavore/core';
 import { type z } from 'zod';
 
-type Emitted = HeartbeatIngestEvent | typeof usageReportedV1;
+type Emitted = HeartbeatIngestEvent | typeof usageReportedV1 | typeof sessionReportedV1;
 type EmittedType = Emitted['type'];
 type DataOf<T extends EmittedType> = z.input<Extract<Emitted, { type: T }>['data']>;
 

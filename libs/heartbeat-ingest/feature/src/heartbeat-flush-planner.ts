@@ -9,6 +9,7 @@ import {
 
 import { type BufferedHeartbeat } from './heartbeat-buffer';
 import { type HeartbeatEventFactory } from './heartbeat-events';
+import { computeCostDelta, sessionDigest, singleModel } from './session-progress';
 import { computeUsageDelta, type CounterName, hasUsage } from './usage-delta';
 
 export type ExitOutcome =
@@ -34,7 +35,8 @@ export function exitOutcome(exit: HeartbeatExit, desiredState: RegistryDesiredSt
 
 export interface CounterReset {
   readonly runnerId: string;
-  readonly counters: readonly CounterName[];
+  /** Token counters that went down, and `costUsd` when the session's cost did. */
+  readonly counters: readonly (CounterName | 'costUsd')[];
 }
 
 export interface PlannedFlush {
@@ -47,9 +49,11 @@ export interface PlannedFlush {
 /**
  * Turns buffered heartbeats and the locked registry rows into one flush. Per runner:
  * liveness always; usage only for a seq above the last booked one, as the growth of the
- * cumulative counters (so a repeated report books nothing and a lost one is covered by the
- * next); `heartbeat.first-received` on its first heartbeat and `heartbeat.exited` on its exit
- * report, each once, and never for a runner that has already ended.
+ * cumulative counters and session cost (so a repeated report books nothing and a lost one is
+ * covered by the next); `session.reported` for such a report whose session snapshot differs
+ * from the last one emitted; `heartbeat.first-received` on its first heartbeat and
+ * `heartbeat.exited` on its exit report, each once, and never for a runner that has already
+ * ended.
  */
 export function planFlush(
   locked: readonly RegisteredRunner[],
@@ -86,26 +90,53 @@ export function planFlush(
       runnerId: runner.runnerId,
       lastSeq: runner.lastSeq,
       counters: runner.counters,
+      session: runner.session,
       startedAt: runner.startedAt,
       exitReportedAt: runner.exitReportedAt,
     };
     let changed = false;
 
     if (runner.lastSeq === null || report.seq > runner.lastSeq) {
+      const { session } = report;
       const usage = computeUsageDelta(runner.counters, report.counters);
-      if (usage.resets.length > 0)
-        resets.push({ runnerId: runner.runnerId, counters: usage.resets });
-      if (hasUsage(usage.delta)) {
+      const cost = computeCostDelta(runner.session, session);
+      const reset = cost.reset ? [...usage.resets, 'costUsd' as const] : usage.resets;
+      if (reset.length > 0) resets.push({ runnerId: runner.runnerId, counters: reset });
+      if (hasUsage(usage.delta) || (cost.deltaUsd ?? 0) > 0) {
+        const sessionId = report.sessionId ?? session?.sessionId ?? null;
+        const model = singleModel(session);
         envelopes.push(
           events.build('usage.reported', runner.runnerId, correlationId, {
             ...ref,
-            ...(report.sessionId === null ? {} : { sessionId: report.sessionId }),
+            ...(sessionId === null ? {} : { sessionId }),
+            ...(model === undefined ? {} : { model }),
             ...usage.delta,
+            ...(cost.deltaUsd === null ? {} : { costUsd: cost.deltaUsd }),
             observedAt: receivedAt.toISOString(),
           }),
         );
       }
-      next = { ...next, lastSeq: report.seq, counters: usage.base };
+      let digest = runner.session.digest;
+      if (session) {
+        const current = sessionDigest(session);
+        if (current !== digest) {
+          envelopes.push(
+            events.build('session.reported', runner.runnerId, correlationId, {
+              ...ref,
+              seq: report.seq,
+              observedAt: receivedAt.toISOString(),
+              session,
+            }),
+          );
+          digest = current;
+        }
+      }
+      next = {
+        ...next,
+        lastSeq: report.seq,
+        counters: usage.base,
+        session: { digest, ...cost.base },
+      };
       changed = true;
     }
 

@@ -189,6 +189,94 @@ describe('heartbeat-ingest over HTTP on PostgreSQL', () => {
     });
   });
 
+  it('reports a changed session snapshot once and books its cost growth with the usage', async () => {
+    const a = newRunner();
+    await register(a);
+    const model = (input: number, output: number) => ({
+      input,
+      output,
+      cacheCreation5m: 0,
+      cacheCreation1h: 0,
+      cacheRead: 0,
+      webSearchRequests: 0,
+    });
+    const session = (input: number, costUsd: number, waitingForInput = false) => ({
+      sessionId: 'sess-int-1',
+      models: { 'claude-sonnet-4-5': model(input, 10) },
+      turns: 1,
+      costUsd,
+      reportedCostUsd: null,
+      cwd: '/srv/app',
+      transcriptPath: null,
+      resumedFrom: null,
+      waitingForInput,
+      result: null,
+    });
+    const send = async (body: HeartbeatRequest) => {
+      expect((await post(a.token, body)).status).toBe(200);
+      await writer.flush();
+    };
+    const base = { sessionId: 'sess-int-1' };
+    await send(
+      report(a.runnerId, {
+        ...base,
+        seq: 1,
+        counters: tokens(100, 10),
+        session: session(100, 0.5),
+      }),
+    );
+    await send(
+      report(a.runnerId, {
+        ...base,
+        seq: 1,
+        counters: tokens(100, 10),
+        session: session(100, 0.5),
+      }),
+    );
+    await send(
+      report(a.runnerId, {
+        ...base,
+        seq: 2,
+        counters: tokens(100, 10),
+        session: session(100, 0.5),
+      }),
+    );
+    await send(
+      report(a.runnerId, {
+        ...base,
+        seq: 3,
+        counters: tokens(100, 10),
+        session: session(100, 0.5, true),
+      }),
+    );
+    await send(
+      report(a.runnerId, {
+        ...base,
+        seq: 4,
+        counters: tokens(300, 10),
+        session: session(300, 1.25),
+      }),
+    );
+
+    const reported = await outbox(a.runnerId, 'session.reported');
+    expect(
+      reported.map((r) => [r.seq, (r.session as { waitingForInput: boolean }).waitingForInput]),
+    ).toEqual([
+      [1, false],
+      [3, true],
+      [4, false],
+    ]);
+    const usage = await outbox(a.runnerId, 'usage.reported');
+    expect(usage.map((u) => [u.model, u.inputTokens, u.costUsd])).toEqual([
+      ['claude-sonnet-4-5', 100, 0.5],
+      ['claude-sonnet-4-5', 200, 0.75],
+    ]);
+    expect((await store.findRunner(a.runnerId))?.session).toMatchObject({
+      costSessionId: 'sess-int-1',
+      costUsd: 1.25,
+    });
+  });
+
   it('writes an exit report before answering and signals it once', async () => {
     const a = newRunner();
     await register(a);

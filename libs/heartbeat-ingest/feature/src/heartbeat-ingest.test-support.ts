@@ -1,6 +1,9 @@
 import { type HeartbeatRequest } from '@stratavore/contracts';
 import { type IdGenerator, ManualClock, SequentialIdGenerator } from '@stratavore/core';
-import { type RegisteredRunner } from '@stratavore/heartbeat-ingest-data-access';
+import {
+  NO_SESSION_PROGRESS,
+  type RegisteredRunner,
+} from '@stratavore/heartbeat-ingest-data-access';
 
 import { type BufferedHeartbeat } from './heartbeat-buffer';
 import { HeartbeatEventFactory } from './heartbeat-events';
@@ -62,6 +65,7 @@ export function registered(
     staleReportedAt: null,
     lastSeq: null,
     counters: { inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0 },
+    session: NO_SESSION_PROGRESS,
     ...overrides,
   };
 }

@@ -1,8 +1,9 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
+import { PlannedRestartEntity } from './planned-restart.entity';
 import { RUNNER_SCHEMA } from './runner-schema';
 
-/** `runner.projects`. Mirrors migration 1764100000000. */
+/** `runner.projects`. Mirrors migrations 1764100000000 and 1764400000000. */
 @Entity({ name: 'projects', schema: RUNNER_SCHEMA })
 @Index('uq_projects_name_active', ['name'], { unique: true, where: 'archived_at IS NULL' })
 export class ProjectEntity {
@@ -36,6 +37,14 @@ export class ProjectEntity {
 
   @Column({ name: 'archived_at', type: 'timestamptz', nullable: true })
   archivedAt!: Date | null;
+
+  /** Default launch estimate (bigint, read as a string). */
+  @Column({ name: 'estimate_tokens', type: 'bigint', nullable: true })
+  estimateTokens!: string | null;
+
+  /** Default launch estimate in USD (numeric(18, 6), read as a string). */
+  @Column({ name: 'estimate_usd', type: 'numeric', precision: 18, scale: 6, nullable: true })
+  estimateUsd!: string | null;
 }
 
 /** `runner.runners`. bigint columns are read as strings and converted by the repository. */
@@ -126,6 +135,34 @@ export class RunnerEntity {
 
   @Column({ name: 'cache_read_tokens', type: 'bigint', default: 0 })
   cacheReadTokens!: string;
+
+  /** Origin and restart policy (migration 1764610000000). */
+  @Column({ type: 'text', nullable: true })
+  cwd!: string | null;
+
+  @Column({ name: 'resumed_from', type: 'text', nullable: true })
+  resumedFrom!: string | null;
+
+  @Column({ name: 'restart_policy', type: 'text', default: 'no' })
+  restartPolicy!: string;
+
+  @Column({ name: 'max_restarts', type: 'integer', default: 0 })
+  maxRestarts!: number;
+
+  @Column({ name: 'restart_of', type: 'uuid', nullable: true })
+  restartOf!: string | null;
+
+  @Column({ type: 'integer', default: 0 })
+  restarts!: number;
+
+  /** The Claude session's result (`{ subtype, isError, resumable, resumeAt }`). */
+  @Column({ name: 'session_result', type: 'jsonb', nullable: true })
+  sessionResult!: {
+    subtype: string;
+    isError: boolean;
+    resumable: boolean;
+    resumeAt: string | null;
+  } | null;
 }
 
 /** `runner.queued_launches`: FIFO per project by `position`. */
@@ -152,6 +189,36 @@ export class QueuedLaunchEntity {
 
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
+
+  @Column({ name: 'estimate_tokens', type: 'bigint', nullable: true })
+  estimateTokens!: string | null;
+
+  @Column({ name: 'estimate_usd', type: 'numeric', precision: 18, scale: 6, nullable: true })
+  estimateUsd!: string | null;
+
+  /** Origin and restart policy, as on `runners` (migration 1764610000000). */
+  @Column({ type: 'text', nullable: true })
+  cwd!: string | null;
+
+  @Column({ name: 'resumed_from', type: 'text', nullable: true })
+  resumedFrom!: string | null;
+
+  @Column({ name: 'restart_policy', type: 'text', default: 'no' })
+  restartPolicy!: string;
+
+  @Column({ name: 'max_restarts', type: 'integer', default: 0 })
+  maxRestarts!: number;
+
+  @Column({ name: 'restart_of', type: 'uuid', nullable: true })
+  restartOf!: string | null;
+
+  @Column({ type: 'integer', default: 0 })
+  restarts!: number;
 }
 
-export const runnerManagerEntities = [ProjectEntity, RunnerEntity, QueuedLaunchEntity];
+export const runnerManagerEntities = [
+  ProjectEntity,
+  RunnerEntity,
+  QueuedLaunchEntity,
+  PlannedRestartEntity,
+];

@@ -1,3 +1,4 @@
+export { type PlannedRestartRepository } from './planned-restart.repository';
 export * from './repositories';
 export {
   runnerManagerDataSource,

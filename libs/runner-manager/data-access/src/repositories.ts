@@ -7,6 +7,8 @@ import {
   type SlotHolder,
 } from '@stratavore/runner-manager-domain';
 
+import { type PlannedRestartRepository } from './planned-restart.repository';
+
 /** Projects as the use cases see them (no ORM types). */
 export interface ProjectRepository {
   /** Throws `RunnerException(ProjectNameTaken)` when a non-archived project has the name. */
@@ -44,6 +46,10 @@ export interface RunnerRepository {
   activeOf(projectId: string): Promise<SlotHolder[]>;
   /** Active runners per project and state. */
   activeCounts(projectIds?: readonly string[]): Promise<ActiveCount[]>;
+  /** Every active runner (pending, starting, running, stopping), of one project or all; oldest first. */
+  listActive(projectId?: string): Promise<Runner[]>;
+  /** Active runners working in this Claude session (reported in it, or resuming it). */
+  activeInSession(sessionId: string): Promise<Runner[]>;
 }
 
 export interface QueuedLaunchRepository {
@@ -63,6 +69,7 @@ export interface RunnerManagerReads {
   readonly projects: ProjectRepository;
   readonly runners: RunnerRepository;
   readonly queue: QueuedLaunchRepository;
+  readonly restarts: PlannedRestartRepository;
 }
 
 /** The transaction handle of runner-manager: its repositories, the project lock and the outbox. */

@@ -27,13 +27,39 @@ describe('runner schema migration', () => {
     return rows.map((row) => row.table_name);
   }
 
+  async function estimateColumns(): Promise<string[]> {
+    const rows = await dataSource.query<Array<{ name: string }>>(
+      `SELECT table_name || '.' || column_name AS name FROM information_schema.columns
+       WHERE table_schema = 'runner' AND column_name LIKE 'estimate_%' ORDER BY name`,
+    );
+    return rows.map((row) => row.name);
+  }
+
   it('goes up, down and up again', async () => {
-    expect(await runMigrations(dataSource)).toEqual(['RunnerManagerSchema1764100000000']);
+    expect(await runMigrations(dataSource)).toEqual([
+      'RunnerManagerSchema1764100000000',
+      'RunnerLaunchEstimates1764400000000',
+      'RunnerRestarts1764610000000',
+    ]);
+    expect(await tables()).toEqual(['planned_restarts', 'projects', 'queued_launches', 'runners']);
+    await revertLastMigration(dataSource);
     expect(await tables()).toEqual(['projects', 'queued_launches', 'runners']);
+    expect(await estimateColumns()).toEqual([
+      'projects.estimate_tokens',
+      'projects.estimate_usd',
+      'queued_launches.estimate_tokens',
+      'queued_launches.estimate_usd',
+    ]);
+    await revertLastMigration(dataSource);
+    expect(await estimateColumns()).toEqual([]);
     await revertLastMigration(dataSource);
     expect(await tables()).toEqual([]);
-    expect(await runMigrations(dataSource)).toEqual(['RunnerManagerSchema1764100000000']);
-    expect(await tables()).toEqual(['projects', 'queued_launches', 'runners']);
+    expect(await runMigrations(dataSource)).toEqual([
+      'RunnerManagerSchema1764100000000',
+      'RunnerLaunchEstimates1764400000000',
+      'RunnerRestarts1764610000000',
+    ]);
+    expect(await tables()).toEqual(['planned_restarts', 'projects', 'queued_launches', 'runners']);
   });
 
   it('keeps names unique among non-archived projects only', async () => {

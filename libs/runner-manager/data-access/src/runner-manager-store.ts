@@ -3,6 +3,8 @@ import { type DataSource } from 'typeorm';
 
 import { runnerManagerEntities } from './entities';
 import { RunnerManagerSchema1764100000000 } from './migrations/1764100000000-runner-manager-schema.migration';
+import { RunnerLaunchEstimates1764400000000 } from './migrations/1764400000000-runner-launch-estimates.migration';
+import { RunnerRestarts1764610000000 } from './migrations/1764610000000-runner-restarts.migration';
 import {
   type RunnerManagerReads,
   type RunnerManagerTransaction,
@@ -12,7 +14,11 @@ import { RUNNER_SCHEMA } from './runner-schema';
 import { readsOn, transactionOn } from './typeorm-repositories';
 
 /** Migrations of the `runner` schema, oldest first. */
-export const runnerManagerMigrations = [RunnerManagerSchema1764100000000];
+export const runnerManagerMigrations = [
+  RunnerManagerSchema1764100000000,
+  RunnerLaunchEstimates1764400000000,
+  RunnerRestarts1764610000000,
+];
 
 export interface RunnerManagerDataSourceOptions {
   readonly poolSize?: number;

@@ -4,16 +4,19 @@ import {
   type DesiredState,
   type Project,
   type QueuedLaunch,
+  type RestartPolicy,
   type Runner,
   RunnerException,
   type RunnerFailureReason,
   type RunnerMode,
+  type RunnerOrigin,
   type RunnerState,
   type SlotHolder,
 } from '@stratavore/runner-manager-domain';
 import { type EntityManager, In, IsNull, QueryFailedError } from 'typeorm';
 
 import { ProjectEntity, QueuedLaunchEntity, RunnerEntity } from './entities';
+import { TypeOrmPlannedRestartRepository } from './planned-restart.repository';
 import {
   type ActiveCount,
   projectLockKey,
@@ -48,14 +51,20 @@ function toProject(row: ProjectEntity): Project {
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     archivedAt: row.archivedAt,
+    estimateTokens: toNumber(row.estimateTokens),
+    estimateUsd: toNumber(row.estimateUsd),
   };
 }
+
+const toText = (value: number | null): string | null => (value === null ? null : String(value));
 
 function fromProject(project: Project): ProjectEntity {
   return Object.assign(new ProjectEntity(), {
     ...project,
     command: [...project.command],
     env: project.env.map((entry) => ({ ...entry })),
+    estimateTokens: toText(project.estimateTokens),
+    estimateUsd: toText(project.estimateUsd),
   });
 }
 
@@ -89,6 +98,20 @@ function toRunner(row: RunnerEntity): Runner {
       cacheCreationTokens: Number(row.cacheCreationTokens),
       cacheReadTokens: Number(row.cacheReadTokens),
     },
+    ...toOrigin(row),
+    sessionResult: row.sessionResult,
+  };
+}
+
+/** The origin columns `runners` and `queued_launches` share. */
+function toOrigin(row: RunnerEntity | QueuedLaunchEntity): RunnerOrigin {
+  return {
+    cwd: row.cwd,
+    resumedFrom: row.resumedFrom,
+    restartPolicy: row.restartPolicy as RestartPolicy,
+    maxRestarts: row.maxRestarts,
+    restartOf: row.restartOf,
+    restarts: row.restarts,
   };
 }
 
@@ -116,6 +139,9 @@ function toQueued(row: QueuedLaunchEntity): QueuedLaunch {
     command: row.command,
     prompt: row.prompt,
     createdAt: row.createdAt,
+    estimateTokens: toNumber(row.estimateTokens),
+    estimateUsd: toNumber(row.estimateUsd),
+    ...toOrigin(row),
   };
 }
 
@@ -214,6 +240,14 @@ class TypeOrmRunnerRepository implements RunnerRepository {
     return rows.map((row) => ({ id: row.id, state: row.state as RunnerState }));
   }
 
+  async listActive(projectId?: string): Promise<Runner[]> {
+    const rows = await this.repo.find({
+      where: { ...(projectId === undefined ? {} : { projectId }), state: In(ACTIVE) },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+    return rows.map(toRunner);
+  }
+
   async activeCounts(projectIds?: readonly string[]): Promise<ActiveCount[]> {
     const query = this.repo
       .createQueryBuilder('r')
@@ -229,6 +263,17 @@ class TypeOrmRunnerRepository implements RunnerRepository {
     }
     const rows = await query.getRawMany<{ projectId: string; state: RunnerState; count: number }>();
     return rows.map((row) => ({ projectId: row.projectId, state: row.state, count: row.count }));
+  }
+
+  async activeInSession(sessionId: string): Promise<Runner[]> {
+    const rows = await this.repo.find({
+      where: [
+        { sessionId, state: In(ACTIVE) },
+        { resumedFrom: sessionId, state: In(ACTIVE) },
+      ],
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+    return rows.map(toRunner);
   }
 }
 
@@ -250,6 +295,8 @@ class TypeOrmQueuedLaunchRepository implements QueuedLaunchRepository {
       ...entry,
       command: [...entry.command],
       position,
+      estimateTokens: toText(entry.estimateTokens),
+      estimateUsd: toText(entry.estimateUsd),
     });
     await this.repo.insert(row);
     return toQueued(row);
@@ -291,6 +338,7 @@ export function readsOn(manager: EntityManager): RunnerManagerReads {
     projects: new TypeOrmProjectRepository(manager),
     runners: new TypeOrmRunnerRepository(manager),
     queue: new TypeOrmQueuedLaunchRepository(manager),
+    restarts: new TypeOrmPlannedRestartRepository(manager),
   };
 }
 

@@ -41,6 +41,8 @@ describe('project rules', () => {
       createdAt: new Date('2026-01-01T00:00:00Z'),
       updatedAt: new Date('2026-01-01T00:00:00Z'),
       archivedAt: null,
+      estimateTokens: 50_000,
+      estimateUsd: null,
     };
     expect(JSON.stringify(toProjectReply(project))).not.toContain('hunter2');
   });

@@ -23,6 +23,9 @@ export interface Project {
   readonly command: readonly string[];
   readonly maxRunners: number;
   readonly env: readonly EnvEntry[];
+  /** Default launch estimate reserved in the project's budgets; `null`: none (0). */
+  readonly estimateTokens: number | null;
+  readonly estimateUsd: number | null;
   readonly createdAt: Date;
   readonly updatedAt: Date;
   readonly archivedAt: Date | null;
@@ -98,5 +101,7 @@ export function toProjectReply(project: Project): ProjectReply {
     createdAt: project.createdAt.toISOString(),
     updatedAt: project.updatedAt.toISOString(),
     archivedAt: project.archivedAt?.toISOString() ?? null,
+    estimateTokens: project.estimateTokens,
+    estimateUsd: project.estimateUsd,
   };
 }

@@ -56,4 +56,12 @@ export class RunnerException extends Error {
       { queuedLaunch: id },
     );
   }
+
+  static runnerLogUnavailable(id: string, host: string | null): RunnerException {
+    return new RunnerException(
+      RunnerErrorCode.RunnerLogUnavailable,
+      `the log of runner ${id} is on host ${host ?? '(unknown)'}, which this runner-manager cannot read`,
+      { runner: id, host },
+    );
+  }
 }

@@ -1,14 +1,17 @@
 import {
   type desiredStateSchema,
+  type PlannedRestartReply,
   type QueuedLaunchReply,
   type runnerFailureReasonSchema,
   type RunnerReply,
   type RunnerTokens,
+  type SessionResult,
 } from '@stratavore/contracts';
 import { type z } from 'zod';
 
 import { type Project } from './project';
 import { RunnerErrorCode, RunnerException } from './runner.exception';
+import { type PlannedRestart, type RunnerOrigin } from './runner-restart';
 import { type RunnerState } from './runner-state';
 
 export type DesiredState = z.infer<typeof desiredStateSchema>;
@@ -49,6 +52,18 @@ export interface Runner {
   readonly cpuPercent: number | null;
   readonly memoryBytes: number | null;
   readonly tokens: RunnerTokens;
+  /**
+   * Where it runs, how it was launched and its restart policy (`cwd` is `null` only for runners
+   * recorded before it was kept: the project's path).
+   */
+  readonly cwd: RunnerOrigin['cwd'];
+  readonly resumedFrom: RunnerOrigin['resumedFrom'];
+  readonly restartPolicy: RunnerOrigin['restartPolicy'];
+  readonly maxRestarts: RunnerOrigin['maxRestarts'];
+  readonly restartOf: RunnerOrigin['restartOf'];
+  readonly restarts: RunnerOrigin['restarts'];
+  /** How its Claude session ended, from `session.reported` (restart decisions read it). */
+  readonly sessionResult: SessionResult | null;
 }
 
 /** A launch waiting for a free slot of its project (FIFO by `position`). */
@@ -60,6 +75,16 @@ export interface QueuedLaunch {
   readonly command: readonly string[];
   readonly prompt: string | null;
   readonly createdAt: Date;
+  /** The launch's own estimate overrides; `null`: the project's default when admitted. */
+  readonly estimateTokens: number | null;
+  readonly estimateUsd: number | null;
+  /** Where it will run, how and with which restart policy, as for a runner. */
+  readonly cwd: RunnerOrigin['cwd'];
+  readonly resumedFrom: RunnerOrigin['resumedFrom'];
+  readonly restartPolicy: RunnerOrigin['restartPolicy'];
+  readonly maxRestarts: RunnerOrigin['maxRestarts'];
+  readonly restartOf: RunnerOrigin['restartOf'];
+  readonly restarts: RunnerOrigin['restarts'];
 }
 
 /** A runner holding a quota slot, for the QuotaExceeded message. */
@@ -110,7 +135,12 @@ export function runnerAlreadyEnded(runner: Pick<Runner, 'id' | 'state'>): Runner
 
 const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
 
-export function toRunnerReply(runner: Runner, project: Pick<Project, 'id' | 'name'>): RunnerReply {
+/** The runner as the API shows it, with the restart planned after it ended, if any. */
+export function toRunnerReply(
+  runner: Runner,
+  project: Pick<Project, 'id' | 'name'>,
+  restart: PlannedRestart | null = null,
+): RunnerReply {
   return {
     id: runner.id,
     project: { id: project.id, name: project.name },
@@ -133,6 +163,13 @@ export function toRunnerReply(runner: Runner, project: Pick<Project, 'id' | 'nam
     cpuPercent: runner.cpuPercent,
     memoryBytes: runner.memoryBytes,
     tokens: { ...runner.tokens },
+    cwd: runner.cwd,
+    resumedFrom: runner.resumedFrom,
+    restartPolicy: runner.restartPolicy,
+    maxRestarts: runner.maxRestarts,
+    restartOf: runner.restartOf,
+    restarts: runner.restarts,
+    restart: restart === null ? null : toPlannedRestartReply(restart),
   };
 }
 
@@ -148,5 +185,22 @@ export function toQueuedLaunchReply(
     command: [...entry.command],
     prompt: entry.prompt,
     createdAt: entry.createdAt.toISOString(),
+    estimateTokens: entry.estimateTokens,
+    estimateUsd: entry.estimateUsd,
+    restartOf: entry.restartOf,
+    resumedFrom: entry.resumedFrom,
+  };
+}
+
+export function toPlannedRestartReply(restart: PlannedRestart): PlannedRestartReply {
+  return {
+    id: restart.id,
+    attempt: restart.attempt,
+    at: restart.restartAt.toISOString(),
+    reason: restart.reason,
+    state: restart.state,
+    resumeSessionId: restart.resumeSessionId,
+    replacementId: restart.replacementId,
+    detail: restart.detail,
   };
 }

@@ -1,6 +1,11 @@
 import { type EventEnvelope } from '@stratavore/contracts';
 import { type RunnerManagerTransaction } from '@stratavore/runner-manager-data-access';
-import { type Runner, type RunnerState, ZERO_TOKENS } from '@stratavore/runner-manager-domain';
+import {
+  FRESH_LAUNCH,
+  type Runner,
+  type RunnerState,
+  ZERO_TOKENS,
+} from '@stratavore/runner-manager-domain';
 
 import { decide, HeartbeatSignalsConsumer } from './heartbeat-signals.consumer';
 import { FakeLauncher, TEST_SIGNING_KEY, testDeps } from './runner-manager.test-support';
@@ -33,6 +38,8 @@ function runner(state: RunnerState): Runner {
     cpuPercent: null,
     memoryBytes: null,
     tokens: ZERO_TOKENS,
+    ...FRESH_LAUNCH,
+    sessionResult: null,
   };
 }
 

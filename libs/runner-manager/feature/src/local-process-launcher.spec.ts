@@ -37,6 +37,8 @@ describe('LocalProcessLauncher', () => {
       createdAt: new Date(),
       updatedAt: new Date(),
       archivedAt: null,
+      estimateTokens: null,
+      estimateUsd: null,
     };
     const runner = {
       id: '00000000-0000-4000-8000-000000000002',
@@ -94,6 +96,44 @@ describe('LocalProcessLauncher', () => {
     } as unknown as Runner;
     const project = { path: '/nonexistent/project', env: [] } as unknown as Project;
     await expect(launcher.launch({ runner, project, token: 't' })).rejects.toThrow(/ENOENT/);
+  });
+
+  describe('readLog', () => {
+    const runnerId = '00000000-0000-4000-8000-0000000000cc';
+    const read = { offset: 0, limitBytes: 1024, complete: false };
+    const ranOn = (host: string | null) => ({ id: runnerId, host }) as unknown as Runner;
+
+    it("serves <logDir>/<runner-id>.log, the file the agent writes the child's output to", async () => {
+      const logDir = mkdtempSync(join(tmpdir(), 'launcher-logs-'));
+      writeFileSync(join(logDir, `${runnerId}.log`), 'hello\nbye\n');
+      const launcher = new LocalProcessLauncher({
+        agentMainPath: '/unused',
+        heartbeatUrl: 'http://127.0.0.1:9',
+        logDir,
+        host: 'this-box',
+      });
+      for (const host of ['this-box', 'another-box']) {
+        await expect(launcher.readLog(ranOn(host), { ...read, tail: 1 })).resolves.toEqual({
+          content: 'bye\n',
+          offset: 6,
+          nextOffset: 10,
+          size: 10,
+        });
+      }
+    });
+
+    it('answers an empty log without a file here, and null for a runner of another host', async () => {
+      const launcher = new LocalProcessLauncher({
+        agentMainPath: '/unused',
+        heartbeatUrl: 'http://127.0.0.1:9',
+        logDir: mkdtempSync(join(tmpdir(), 'launcher-logs-')),
+        host: 'this-box',
+      });
+      const empty = { content: '', offset: 0, nextOffset: 0, size: 0 };
+      await expect(launcher.readLog(ranOn('this-box'), read)).resolves.toEqual(empty);
+      await expect(launcher.readLog(ranOn(null), read)).resolves.toEqual(empty);
+      await expect(launcher.readLog(ranOn('another-box'), read)).resolves.toBeNull();
+    });
   });
 
   describe('reap', () => {

@@ -12,6 +12,12 @@ import {
   type RunnerLauncher,
   type RunnerSignal,
 } from './runner-launcher.port';
+import {
+  EMPTY_LOG_WINDOW,
+  type LogWindow,
+  type LogWindowRequest,
+  readLogFileWindow,
+} from './runner-log-window';
 
 export interface LocalProcessLauncherOptions {
   /** The agent's entry point (`dist/apps/agent/apps/agent/src/main.js`). */
@@ -49,7 +55,7 @@ function inheritedEnv(): NodeJS.ProcessEnv {
 
 /**
  * Starts `node <agent> --interval <ms> -- <command...>` detached (own session, stdio to a log
- * file, unref'd), in the project's path, so the agent outlives a restart of this process. The
+ * file, unref'd), in the runner's `cwd` (the project's path unless resumed elsewhere), so the agent outlives a restart of this process. The
  * token travels in the environment only, never in argv.
  */
 export class LocalProcessLauncher implements RunnerLauncher {
@@ -74,7 +80,8 @@ export class LocalProcessLauncher implements RunnerLauncher {
           ...runner.command,
         ],
         {
-          cwd: project.path,
+          // A resumed session runs where it ran before (Claude keys sessions by directory).
+          cwd: runner.cwd ?? project.path,
           detached: true,
           stdio: ['ignore', logFd, logFd],
           env: {
@@ -122,6 +129,17 @@ export class LocalProcessLauncher implements RunnerLauncher {
       await new Promise((resolve) => setTimeout(resolve, REAP_POLL_MS));
     }
     signalGroup(pgid, 'SIGKILL');
+  }
+
+  /**
+   * The child's log, `<logDir>/<runner-id>.log`, wherever the runner ran: a file there is
+   * served. Without one, a runner of another host is out of reach (null); one of this host, or
+   * not started yet, has an empty log.
+   */
+  async readLog(runner: Runner, request: LogWindowRequest): Promise<LogWindow | null> {
+    const window = await readLogFileWindow(join(this.options.logDir, `${runner.id}.log`), request);
+    if (window !== null) return window;
+    return runner.host === null || runner.host === this.host ? EMPTY_LOG_WINDOW : null;
   }
 
   private get host(): string {

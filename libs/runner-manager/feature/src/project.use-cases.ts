@@ -46,6 +46,8 @@ export class CreateProject {
       createdAt: now,
       updatedAt: now,
       archivedAt: null,
+      estimateTokens: request.estimateTokens ?? null,
+      estimateUsd: request.estimateUsd ?? null,
     };
     await this.deps.store.transaction(async (tx) => {
       if (await tx.projects.findActiveByName(project.name)) {
@@ -88,6 +90,8 @@ export class UpdateProject {
         ...(request.command === undefined ? {} : { command: request.command }),
         ...(request.maxRunners === undefined ? {} : { maxRunners: request.maxRunners }),
         ...(request.env === undefined ? {} : { env: applyEnvUpdate(current.env, request.env) }),
+        ...(request.estimateTokens === undefined ? {} : { estimateTokens: request.estimateTokens }),
+        ...(request.estimateUsd === undefined ? {} : { estimateUsd: request.estimateUsd }),
         updatedAt: this.deps.clock.now(),
       };
       await tx.projects.save(next);

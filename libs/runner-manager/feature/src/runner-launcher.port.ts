@@ -1,5 +1,7 @@
 import { type Project, type Runner } from '@stratavore/runner-manager-domain';
 
+import { type LogWindow, type LogWindowRequest } from './runner-log-window';
+
 /** What a launcher needs to start one runner's agent. */
 export interface LaunchSpec {
   readonly runner: Runner;
@@ -34,6 +36,12 @@ export interface RunnerLauncher {
    * rejects for a process that is already gone.
    */
   reap(runner: Runner): Promise<void>;
+  /**
+   * Reads a window of the runner's log: its agent command's stdout and stderr, as the agent
+   * writes them. A runner whose log does not exist yet has an empty one; resolves `null` when
+   * the log is where this launcher cannot read it (the runner ran on another host).
+   */
+  readLog(runner: Runner, request: LogWindowRequest): Promise<LogWindow | null>;
 }
 
 /** Nest injection token of the {@link RunnerLauncher}. */

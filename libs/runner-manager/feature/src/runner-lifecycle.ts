@@ -7,20 +7,29 @@ import {
 } from '@stratavore/runner-manager-data-access';
 import {
   assertTransition,
+  budgetUnavailable,
   isActive,
   isTerminal,
+  type LaunchEstimate,
+  launchEstimate,
   type Project,
   type QueuedLaunch,
+  type RestartBackoff,
   type Runner,
   type RunnerFailureReason,
   type RunnerMode,
+  type RunnerOrigin,
   type RunnerState,
+  withMaxBudgetUsd,
   ZERO_TOKENS,
 } from '@stratavore/runner-manager-domain';
 import { type z } from 'zod';
 
+import { type BudgetGate } from './budget-gate.port';
 import { type LaunchSpec, type RunnerLauncher } from './runner-launcher.port';
+import { launchedOrigin, originOf, planRestart } from './runner-restarts';
 import { hashRunnerToken, type RunnerTokenSource } from './runner-token';
+import { type SessionLookup } from './session-lookup.port';
 
 /** Who asked, for the events' correlation id. */
 export interface RequestContext {
@@ -36,6 +45,17 @@ export interface RunnerManagerDeps {
   readonly launcher: RunnerLauncher;
   /** HMAC key of event envelopes. */
   readonly signingKey: string;
+  /**
+   * budget-service, to reserve each launch's estimate before it starts (`BUDGETS=enforce`);
+   * absent: budgets are not enforced by runner-manager (`BUDGETS=off`).
+   */
+  readonly budgets?: BudgetGate;
+  /** session-store, for `runners.resume`; absent: resuming answers SessionStoreUnavailable. */
+  readonly sessions?: SessionLookup;
+  /** Backoff between restarts (restart policy `on-failure`); default 5 s doubling to 5 min. */
+  readonly restartBackoff?: RestartBackoff;
+  /** Jitter of the restart backoff, in [0, 1); default `Math.random`. */
+  readonly random?: () => number;
 }
 
 export const EVENT_SOURCE = 'runner-manager';
@@ -57,7 +77,23 @@ export interface TransitionPatch {
 }
 
 /** A runner inserted in `pending` whose agent is to be started after commit. */
-export type PendingLaunch = LaunchSpec;
+export interface PendingLaunch extends LaunchSpec {
+  /**
+   * The estimate to reserve before its agent starts: set for a queued launch admitted into a
+   * freed slot (queued launches reserve when admitted); `null` when the launch reserved before
+   * its insert, or budgets are off.
+   */
+  readonly reserve: LaunchEstimate | null;
+}
+
+/** A launch's reservation granted before its runner is inserted. */
+export interface GrantedBudget {
+  /** The runner id the reservation was made for. */
+  readonly runnerId: string;
+  readonly estimate: LaunchEstimate;
+  /** USD left in the tightest hard budget, for Claude's `--max-budget-usd`; `null`: no limit. */
+  readonly leftUsd: number | null;
+}
 
 /**
  * The state changes every use case shares, each inside the caller's transaction: insert a
@@ -69,7 +105,11 @@ export class RunnerLifecycle {
 
   constructor(private readonly deps: RunnerManagerDeps) {}
 
-  /** Inserts a runner in `pending` and its `runner.launched` event. Caller holds the project lock. */
+  /**
+   * Inserts a runner in `pending` and its `runner.launched` event. Caller holds the project lock.
+   * With `budget` (a reservation granted for this launch) the runner takes the reserved id, and
+   * a headless Claude command gets `--max-budget-usd`.
+   */
   async insertPending(
     tx: RunnerManagerTransaction,
     project: Project,
@@ -77,17 +117,22 @@ export class RunnerLifecycle {
       readonly command: readonly string[];
       readonly prompt: string | null;
       readonly mode: RunnerMode;
-    },
+    } & Partial<RunnerOrigin>,
     ctx: RequestContext,
+    budget?: GrantedBudget,
   ): Promise<PendingLaunch> {
     const token = this.deps.tokens.next();
+    const command =
+      budget === undefined
+        ? spec.command
+        : withMaxBudgetUsd(spec.command, spec.mode, budget.leftUsd);
     const runner: Runner = {
-      id: this.deps.ids.uuid(),
+      id: budget?.runnerId ?? this.deps.ids.uuid(),
       projectId: project.id,
       state: 'pending',
       desiredState: 'run',
       mode: spec.mode,
-      command: [...spec.command],
+      command: [...command],
       prompt: spec.prompt,
       tokenHash: hashRunnerToken(token),
       pid: null,
@@ -105,6 +150,8 @@ export class RunnerLifecycle {
       cpuPercent: null,
       memoryBytes: null,
       tokens: ZERO_TOKENS,
+      ...originOf(spec, project),
+      sessionResult: null,
     };
     await tx.runners.insert(runner);
     await tx.appendEvents([
@@ -117,14 +164,16 @@ export class RunnerLifecycle {
           ...(runner.prompt === null ? {} : { prompt: runner.prompt }),
           mode: runner.mode,
           launcher: this.deps.launcher.kind,
+          ...(budget === undefined ? {} : { reservedTokens: budget.estimate.tokens }),
           tokenHash: runner.tokenHash,
           ...(this.deps.launcher.heartbeatIntervalMs === undefined
             ? {}
             : { heartbeatIntervalMs: this.deps.launcher.heartbeatIntervalMs }),
+          ...launchedOrigin(runner),
         },
       }),
     ]);
-    return { runner, project, token };
+    return { runner, project, token, reserve: null };
   }
 
   /**
@@ -156,6 +205,7 @@ export class RunnerLifecycle {
     };
     await tx.runners.save(next);
     await tx.appendEvents([this.transitionEvent(next, patch, ctx)]);
+    if (isTerminal(to)) await planRestart(tx, next, this.deps, ctx);
     const admitted = isTerminal(to) ? await this.admitQueued(tx, runner.projectId, ctx) : [];
     return { runner: next, admitted };
   }
@@ -176,13 +226,26 @@ export class RunnerLifecycle {
     let head: QueuedLaunch | null;
     while (active < project.maxRunners && (head = await tx.queue.oldest(projectId)) !== null) {
       await tx.queue.remove(head.id);
+      const launch = await this.insertPending(
+        tx,
+        project,
+        {
+          command: head.command,
+          prompt: head.prompt,
+          mode: head.mode,
+          cwd: head.cwd,
+          resumedFrom: head.resumedFrom,
+          restartPolicy: head.restartPolicy,
+          maxRestarts: head.maxRestarts,
+          restartOf: head.restartOf,
+          restarts: head.restarts,
+        },
+        ctx,
+      );
       admitted.push(
-        await this.insertPending(
-          tx,
-          project,
-          { command: head.command, prompt: head.prompt, mode: head.mode },
-          ctx,
-        ),
+        this.deps.budgets === undefined
+          ? launch
+          : { ...launch, reserve: launchEstimate(head, project) },
       );
       active++;
     }
@@ -199,27 +262,17 @@ export class RunnerLifecycle {
     return started;
   }
 
-  private async startAgent(launch: PendingLaunch, ctx: RequestContext): Promise<Runner> {
+  private async startAgent(pending: PendingLaunch, ctx: RequestContext): Promise<Runner> {
+    const reserved = await this.reserveAdmitted(pending, ctx);
+    if (reserved.kind === 'failed') return reserved.runner;
+    const launch = reserved.launch;
     let agent: { pid: number; host: string };
     try {
       agent = await this.deps.launcher.launch(launch);
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
       this.logger.warn(`runner ${launch.runner.id}: launch failed: ${detail}`);
-      const { runner, admitted } = await this.deps.store.transaction(async (tx) => {
-        await tx.lockProject(launch.runner.projectId);
-        const current = await tx.runners.findById(launch.runner.id, { lock: true });
-        if (!current || !isActive(current.state)) return { runner: current, admitted: [] };
-        return this.transition(
-          tx,
-          current,
-          'failed',
-          { failureReason: 'launch_failed', detail },
-          ctx,
-        );
-      });
-      await this.startAgents(admitted, ctx);
-      return runner ?? launch.runner;
+      return this.failPending(launch, { failureReason: 'launch_failed', detail }, ctx);
     }
     const outcome = await this.deps.store.transaction(async (tx) => {
       await tx.lockProject(launch.runner.projectId);
@@ -248,6 +301,69 @@ export class RunnerLifecycle {
       });
     }
     return outcome.runner;
+  }
+
+  /**
+   * A queued launch admitted into a freed slot reserves its estimate now, before its agent
+   * starts. Refused: the runner fails (`budget_exceeded`) with budget-service's message;
+   * budget-service unreachable: it fails (`launch_failed`) saying so. Either way the slot goes to
+   * the next queued launch. Granted: a headless Claude command gets `--max-budget-usd`.
+   */
+  private async reserveAdmitted(
+    launch: PendingLaunch,
+    ctx: RequestContext,
+  ): Promise<{ kind: 'ready'; launch: PendingLaunch } | { kind: 'failed'; runner: Runner }> {
+    const gate = this.deps.budgets;
+    if (launch.reserve === null || gate === undefined) return { kind: 'ready', launch };
+    const outcome = await gate.reserve(
+      {
+        reservationId: this.deps.ids.uuid(),
+        runnerId: launch.runner.id,
+        project: launch.project,
+        estimate: launch.reserve,
+      },
+      ctx,
+    );
+    if (outcome.status !== 'granted') {
+      const patch: TransitionPatch =
+        outcome.status === 'refused'
+          ? { failureReason: 'budget_exceeded', detail: outcome.refusal.message }
+          : {
+              failureReason: 'launch_failed',
+              detail: budgetUnavailable(launch.project, outcome.reason).message,
+            };
+      this.logger.warn(`runner ${launch.runner.id}: not started: ${patch.detail ?? ''}`);
+      return { kind: 'failed', runner: await this.failPending(launch, patch, ctx) };
+    }
+    const command = withMaxBudgetUsd(launch.runner.command, launch.runner.mode, outcome.leftUsd);
+    if (command === launch.runner.command) {
+      return { kind: 'ready', launch: { ...launch, reserve: null } };
+    }
+    const runner = await this.deps.store.transaction(async (tx) => {
+      await tx.lockProject(launch.runner.projectId);
+      const current = await tx.runners.findById(launch.runner.id, { lock: true });
+      if (!current || current.state !== 'pending') return current ?? launch.runner;
+      const updated: Runner = { ...current, command: [...command] };
+      await tx.runners.save(updated);
+      return updated;
+    });
+    return { kind: 'ready', launch: { ...launch, runner, reserve: null } };
+  }
+
+  /** Fails a runner that never started; its slot goes to the next queued launch. */
+  private async failPending(
+    launch: PendingLaunch,
+    patch: TransitionPatch,
+    ctx: RequestContext,
+  ): Promise<Runner> {
+    const { runner, admitted } = await this.deps.store.transaction(async (tx) => {
+      await tx.lockProject(launch.runner.projectId);
+      const current = await tx.runners.findById(launch.runner.id, { lock: true });
+      if (!current || !isActive(current.state)) return { runner: current, admitted: [] };
+      return this.transition(tx, current, 'failed', patch, ctx);
+    });
+    await this.startAgents(admitted, ctx);
+    return runner ?? launch.runner;
   }
 
   private transitionEvent(

@@ -1,18 +1,49 @@
 import { duration, url } from '@stratavore/config';
 import { z } from 'zod';
 
+import { type RunnerRestartOptions } from './runner-manager.module';
+
 /**
  * runner-manager's own variables (all optional):
  * `AGENT_MAIN_PATH` (the `stratavore-agent` entry point the local launcher starts; default: the
  * agent built beside the app), `HEARTBEAT_URL` (where agents report; default
  * heartbeat-ingest on `http://127.0.0.1:7414`, the daemon's own URL in the daemon),
  * `RUNNER_LOG_DIR` (agent and runner output) and `HEARTBEAT_INTERVAL` (default 10s).
+ * `BUDGETS` (`enforce`, the default: every launch reserves its estimate in budget-service first
+ * and fails when budget-service refuses or cannot be reached, and hard budgets stop runners when
+ * exceeded; `off`: runner-manager never asks budget-service) and `BUDGET_REQUEST_TIMEOUT` (how
+ * long a reservation may take, default 5s; docs/budgets.md).
+ * `RESTART_BACKOFF_BASE` / `RESTART_BACKOFF_MAX` (the wait before the first restart of a failed
+ * runner with `--restart on-failure`, doubling per restart up to the maximum, with jitter;
+ * default 5s and 5m) and `RESTART_CHECK_INTERVAL` (how often the leader relaunches due
+ * restarts, default 2s; docs/runners.md, "Restart policy").
  */
 export const runnerManagerEnvSchema = z.object({
   AGENT_MAIN_PATH: z.string().min(1).optional(),
   HEARTBEAT_URL: url(['http', 'https']).optional(),
   RUNNER_LOG_DIR: z.string().min(1).optional(),
   HEARTBEAT_INTERVAL: duration().default(10_000),
+  BUDGETS: z.enum(['enforce', 'off'], { error: 'expected enforce or off' }).default('enforce'),
+  BUDGET_REQUEST_TIMEOUT: duration().default(5_000),
+  RESTART_BACKOFF_BASE: duration().default(5_000),
+  RESTART_BACKOFF_MAX: duration().default(300_000),
+  RESTART_CHECK_INTERVAL: duration().default(2_000),
 });
 
 export type RunnerManagerEnv = z.output<typeof runnerManagerEnvSchema>;
+
+/** The restart options of the runner-manager module from the environment. */
+export function runnerRestartOptionsFromEnv(
+  env: Pick<
+    RunnerManagerEnv,
+    'RESTART_BACKOFF_BASE' | 'RESTART_BACKOFF_MAX' | 'RESTART_CHECK_INTERVAL'
+  >,
+): RunnerRestartOptions {
+  return {
+    backoff: {
+      baseMs: env.RESTART_BACKOFF_BASE,
+      maxMs: Math.max(env.RESTART_BACKOFF_BASE, env.RESTART_BACKOFF_MAX),
+    },
+    checkIntervalMs: env.RESTART_CHECK_INTERVAL,
+  };
+}

@@ -15,6 +15,7 @@ import {
   ListProjects,
   UpdateProject,
 } from './project.use-cases';
+import { ResumeSession } from './resume-session.use-case';
 import {
   CancelQueued,
   LaunchRunner,
@@ -23,6 +24,7 @@ import {
   TransitionRunner,
 } from './runner.use-cases';
 import { type RunnerManagerDeps } from './runner-lifecycle';
+import { ReadRunnerLogs } from './runner-logs.use-case';
 
 /**
  * The transport edge of runner-manager: validates each payload with its contracts schema
@@ -41,6 +43,8 @@ export class RunnerManagerRequestHandler {
   private readonly stopRunner: StopRunner;
   private readonly cancelQueued: CancelQueued;
   private readonly queries: RunnerQueries;
+  private readonly readLogs: ReadRunnerLogs;
+  private readonly resumeSession: ResumeSession;
   private readonly logger = new Logger('RunnerManagerRequestHandler');
 
   constructor(deps: RunnerManagerDeps) {
@@ -54,6 +58,8 @@ export class RunnerManagerRequestHandler {
     this.stopRunner = new StopRunner(deps);
     this.cancelQueued = new CancelQueued(deps);
     this.queries = new RunnerQueries(deps);
+    this.readLogs = new ReadRunnerLogs(deps);
+    this.resumeSession = new ResumeSession(deps);
   }
 
   /** The bus handler: `bus.respond('runner-manager', handler.handle)`. */
@@ -129,6 +135,13 @@ export class RunnerManagerRequestHandler {
       case 'runners.status':
         return this.queries.status(
           parsePayload(runnerManagerRequestSchemas[pattern], payload ?? {}),
+        );
+      case 'runners.logs':
+        return this.readLogs.execute(parsePayload(runnerManagerRequestSchemas[pattern], payload));
+      case 'runners.resume':
+        return this.resumeSession.execute(
+          parsePayload(runnerManagerRequestSchemas[pattern], payload),
+          ctx,
         );
     }
   }

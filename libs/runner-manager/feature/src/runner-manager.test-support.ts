@@ -9,6 +9,13 @@ import {
   type RunnerLauncher,
   type RunnerSignal,
 } from './runner-launcher.port';
+import {
+  bufferLogBytes,
+  EMPTY_LOG_WINDOW,
+  type LogWindow,
+  type LogWindowRequest,
+  readLogWindow,
+} from './runner-log-window';
 
 export const TEST_SIGNING_KEY = 'runner-manager-test-signing-key';
 
@@ -23,12 +30,17 @@ export async function migrateMessaging(url: string): Promise<void> {
   }
 }
 
-/** A launcher that starts nothing: records launches, signals and reaps; can be told to fail. */
+/**
+ * A launcher that starts nothing: records launches, signals and reaps; can be told to fail.
+ * Logs are whatever a test puts in `logs`; runners of another host than `test-host` without one
+ * are out of reach.
+ */
 export class FakeLauncher implements RunnerLauncher {
   readonly kind = 'local' as const;
   readonly launches: LaunchSpec[] = [];
   readonly signals: Array<{ runnerId: string; signal: RunnerSignal }> = [];
   readonly reaped: Runner[] = [];
+  readonly logs = new Map<string, Buffer>();
   failWith: Error | null = null;
   private nextPid = 40_000;
 
@@ -46,6 +58,14 @@ export class FakeLauncher implements RunnerLauncher {
   reap(runner: Runner): Promise<void> {
     this.reaped.push(runner);
     return Promise.resolve();
+  }
+
+  readLog(runner: Runner, request: LogWindowRequest): Promise<LogWindow | null> {
+    const log = this.logs.get(runner.id);
+    if (log) return readLogWindow(bufferLogBytes(log), request);
+    return Promise.resolve(
+      runner.host === null || runner.host === 'test-host' ? EMPTY_LOG_WINDOW : null,
+    );
   }
 }
 

@@ -15,8 +15,12 @@ import {
 } from '@stratavore/contracts';
 import { type RunnerManagerReads } from '@stratavore/runner-manager-data-access';
 import {
+  budgetExceeded,
+  budgetUnavailable,
   isTerminal,
+  launchEstimate,
   type Project,
+  type QueuedLaunch,
   quotaExceeded,
   type Runner,
   runnerAlreadyEnded,
@@ -26,25 +30,39 @@ import {
   toRunnerReply,
 } from '@stratavore/runner-manager-domain';
 
+import { type LaunchInternals, launchSpecOf } from './launch-spec';
 import { requireProject } from './project.use-cases';
 import {
+  type GrantedBudget,
   type PendingLaunch,
   type RequestContext,
   RunnerLifecycle,
   type RunnerManagerDeps,
   type TransitionPatch,
 } from './runner-lifecycle';
+import { cancelScheduledRestartOf } from './runner-restarts';
 
 async function replyFor(reads: RunnerManagerReads, runner: Runner): Promise<RunnerReply> {
   const project = await reads.projects.findById(runner.projectId);
-  return toRunnerReply(runner, project ?? { id: runner.projectId, name: '(unknown)' });
+  return toRunnerReply(
+    runner,
+    project ?? { id: runner.projectId, name: '(unknown)' },
+    await reads.restarts.findByRunner(runner.id),
+  );
 }
 
+type LaunchDecision =
+  | { readonly kind: 'queued'; readonly project: Project; readonly entry: QueuedLaunch }
+  | { readonly kind: 'launched'; readonly launch: PendingLaunch };
+
 /**
- * Launches a runner with the race-free quota of docs/runners.md: under the project's advisory
- * lock count the active runners; full -> QuotaExceeded naming the holders, or a queued launch
- * when `queue: true`; else insert the runner (`pending`) and `runner.launched`, commit, then
- * start the agent and record `starting` (or `failed`, `launch_failed`).
+ * Launches a runner with the race-free quota of docs/runners.md: with budgets enforced, first
+ * reserve the launch's estimate in budget-service for a new runner id (BudgetExceeded with
+ * budget-service's message when refused, BudgetUnavailable when it cannot answer); then under
+ * the project's advisory lock count the active runners; full -> QuotaExceeded naming the
+ * holders, or a queued launch when `queue: true` (both give the reservation back: a queued
+ * launch reserves when admitted); else insert the runner (`pending`) and `runner.launched`,
+ * commit, then start the agent and record `starting` (or `failed`, `launch_failed`).
  */
 export class LaunchRunner {
   private readonly lifecycle: RunnerLifecycle;
@@ -53,33 +71,21 @@ export class LaunchRunner {
     this.lifecycle = new RunnerLifecycle(deps);
   }
 
-  async execute(request: LaunchRunnerRequest, ctx: RequestContext): Promise<LaunchRunnerReply> {
-    const decision = await this.deps.store.transaction(async (tx) => {
-      const found = await requireProject(tx, request.project);
-      await tx.lockProject(found.id);
-      // Re-read under the lock: maxRunners or the archive flag may have changed meanwhile.
-      const project = (await tx.projects.findById(found.id)) ?? found;
-      if (project.archivedAt !== null) throw RunnerException.projectArchived(project.name);
-      const spec = {
-        command: request.command ?? project.command,
-        prompt: request.prompt ?? null,
-        mode: request.mode,
-      };
-      const holders = await tx.runners.activeOf(project.id);
-      if (holders.length >= project.maxRunners) {
-        if (!request.queue) throw quotaExceeded(project, holders);
-        const entry = await tx.queue.enqueue({
-          id: this.deps.ids.uuid(),
-          projectId: project.id,
-          ...spec,
-          createdAt: this.deps.clock.now(),
-        });
-        return { kind: 'queued' as const, project, entry };
-      }
-      const launch = await this.lifecycle.insertPending(tx, project, spec, ctx);
-      return { kind: 'launched' as const, launch };
-    });
+  async execute(
+    request: LaunchRunnerRequest,
+    ctx: RequestContext,
+    internals?: LaunchInternals,
+  ): Promise<LaunchRunnerReply> {
+    const reservation = await this.reserve(request, ctx);
+    let decision: LaunchDecision;
+    try {
+      decision = await this.decide(request, reservation, ctx, internals);
+    } catch (error) {
+      if (reservation) await this.deps.budgets?.release(reservation.reservationId, ctx);
+      throw error;
+    }
     if (decision.kind === 'queued') {
+      if (reservation) await this.deps.budgets?.release(reservation.reservationId, ctx);
       return {
         status: 'queued',
         queuedLaunch: toQueuedLaunchReply(decision.entry, decision.project),
@@ -90,6 +96,80 @@ export class LaunchRunner {
       status: 'launched',
       runner: toRunnerReply(runner ?? decision.launch.runner, decision.launch.project),
     };
+  }
+
+  /**
+   * Reserves the launch's estimate (its own override, else the project's default) before any
+   * lock is taken; `null` when budgets are off.
+   */
+  private async reserve(
+    request: LaunchRunnerRequest,
+    ctx: RequestContext,
+  ): Promise<
+    (GrantedBudget & { readonly reservationId: string; readonly projectId: string }) | null
+  > {
+    const gate = this.deps.budgets;
+    if (gate === undefined) return null;
+    const project = await this.deps.store.read((reads) => requireProject(reads, request.project));
+    if (project.archivedAt !== null) throw RunnerException.projectArchived(project.name);
+    const estimate = launchEstimate(request, project);
+    const reservationId = this.deps.ids.uuid();
+    const runnerId = this.deps.ids.uuid();
+    const outcome = await gate.reserve({ reservationId, runnerId, project, estimate }, ctx);
+    switch (outcome.status) {
+      case 'refused':
+        throw budgetExceeded(project, estimate, outcome.refusal);
+      case 'unavailable':
+        throw budgetUnavailable(project, outcome.reason);
+      case 'granted':
+        return {
+          reservationId,
+          runnerId,
+          projectId: project.id,
+          estimate,
+          leftUsd: outcome.leftUsd,
+        };
+    }
+  }
+
+  private async decide(
+    request: LaunchRunnerRequest,
+    reservation: (GrantedBudget & { readonly projectId: string }) | null,
+    ctx: RequestContext,
+    internals?: LaunchInternals,
+  ): Promise<LaunchDecision> {
+    return this.deps.store.transaction(async (tx): Promise<LaunchDecision> => {
+      // The reservation was made for one project: a rename meanwhile must not move the launch.
+      const found = await requireProject(tx, reservation?.projectId ?? request.project);
+      await tx.lockProject(found.id);
+      // Re-read under the lock: maxRunners or the archive flag may have changed meanwhile.
+      const project = (await tx.projects.findById(found.id)) ?? found;
+      if (project.archivedAt !== null) throw RunnerException.projectArchived(project.name);
+      const spec = launchSpecOf(request, project, internals);
+      const holders = await tx.runners.activeOf(project.id);
+      if (holders.length >= project.maxRunners) {
+        if (!request.queue) throw quotaExceeded(project, holders);
+        const entry = await tx.queue.enqueue({
+          id: this.deps.ids.uuid(),
+          projectId: project.id,
+          ...spec,
+          createdAt: this.deps.clock.now(),
+          estimateTokens: request.estimateTokens ?? null,
+          estimateUsd: request.estimateUsd ?? null,
+        });
+        await internals?.inTransaction?.(tx, { kind: 'queued', queuedLaunchId: entry.id });
+        return { kind: 'queued', project, entry };
+      }
+      const launch = await this.lifecycle.insertPending(
+        tx,
+        project,
+        spec,
+        ctx,
+        reservation ?? undefined,
+      );
+      await internals?.inTransaction?.(tx, { kind: 'launched', runnerId: launch.runner.id });
+      return { kind: 'launched', launch };
+    });
   }
 }
 
@@ -128,7 +208,8 @@ export class TransitionRunner {
 
 /**
  * Stops a runner: desired state `stop` (or `kill` with `force`); running -> stopping,
- * pending/starting -> stopped; then signals the agent (SIGTERM, or SIGKILL with `force`).
+ * pending/starting -> stopped; then signals the agent (SIGTERM, or SIGKILL with `force`). An
+ * ended runner whose restart is scheduled gets the restart cancelled instead.
  */
 export class StopRunner {
   private readonly lifecycle: RunnerLifecycle;
@@ -139,6 +220,9 @@ export class StopRunner {
   }
 
   async execute(request: StopRunnerRequest, ctx: RequestContext): Promise<RunnerReply> {
+    // An ended runner waiting for its restart: the stop cancels the restart.
+    const cancelled = await cancelScheduledRestartOf(request.runner, this.deps, ctx);
+    if (cancelled !== null) return cancelled;
     const desiredState = request.force ? ('kill' as const) : ('stop' as const);
     const { runner, reply, admitted } = await this.deps.store.transaction(async (tx) => {
       const seen = await tx.runners.findById(request.runner);
@@ -257,6 +341,12 @@ export class RunnerQueries {
         limit: request.limit,
       });
       const projects = new Map<string, Pick<Project, 'id' | 'name'>>();
+      const restarts = new Map(
+        (await reads.restarts.listForRunners(runners.map((runner) => runner.id))).map((plan) => [
+          plan.runnerId,
+          plan,
+        ]),
+      );
       const replies: RunnerReply[] = [];
       for (const runner of runners) {
         let owner = projects.get(runner.projectId);
@@ -267,7 +357,7 @@ export class RunnerQueries {
           };
           projects.set(runner.projectId, owner);
         }
-        replies.push(toRunnerReply(runner, owner));
+        replies.push(toRunnerReply(runner, owner, restarts.get(runner.id) ?? null));
       }
       return { runners: replies };
     });

@@ -20,6 +20,8 @@ export class ApiError extends Error {
     readonly fieldErrors: readonly ApiFieldError[] = [],
     /** The server's `requestId`, to quote when reporting a problem. */
     readonly requestId?: string,
+    /** Structured detail of some refusals (`BUDGET_EXCEEDED`: the budgets that refused). */
+    readonly details?: unknown,
   ) {
     super(message);
   }

@@ -4,3 +4,4 @@ export * from './gateway-schemas';
 export * from './json-request';
 export * from './server-sent-events';
 export * from './stratavore-api-client';
+export * from './transcript-upload';

@@ -30,6 +30,7 @@ const errorBodySchema = z.object({
   message: z.union([z.string(), z.array(z.string())]).optional(),
   errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
   requestId: z.string().optional(),
+  details: z.unknown().optional(),
 });
 
 const MAX_TEXT_IN_MESSAGE = 200;
@@ -118,5 +119,6 @@ export function errorFromAnswer(status: number, text: string): ApiError {
     message ?? `HTTP ${status}`,
     fieldErrors,
     body.requestId,
+    body.details,
   );
 }

@@ -151,3 +151,61 @@ describe('StratavoreApiClient.sendHeartbeat', () => {
     expect((error as Error).message).not.toContain('never-print-me');
   });
 });
+
+describe('StratavoreApiClient.runnerLogs', () => {
+  const runnerId = '11111111-1111-4111-8111-111111111111';
+  const reply = {
+    content: 'bye\n',
+    offset: 6,
+    nextOffset: 10,
+    size: 10,
+    runnerState: 'completed',
+    ended: true,
+  };
+
+  function clientAnswering(status: number, body: unknown, urls: string[]) {
+    return new StratavoreApiClient({
+      baseUrl: 'http://stratavore.test',
+      token: 'k',
+      fetch: (input) => {
+        urls.push(input instanceof Request ? input.url : input.toString());
+        return Promise.resolve(
+          new Response(JSON.stringify(body), {
+            status,
+            headers: { 'content-type': 'application/json' },
+          }),
+        );
+      },
+    });
+  }
+
+  it('sends offset, limit and tail as query parameters and returns the validated window', async () => {
+    const urls: string[] = [];
+    const client = clientAnswering(200, reply, urls);
+
+    await expect(client.runnerLogs(runnerId, { offset: 6, limit: 1024 })).resolves.toEqual(reply);
+    await client.runnerLogs(runnerId, { tail: 0 });
+    await client.runnerLogs(runnerId);
+
+    expect(urls).toEqual([
+      `http://stratavore.test/api/v1/runners/${runnerId}/logs?offset=6&limit=1024`,
+      `http://stratavore.test/api/v1/runners/${runnerId}/logs?tail=0`,
+      `http://stratavore.test/api/v1/runners/${runnerId}/logs`,
+    ]);
+  });
+
+  it('refuses a reply without nextOffset, and keeps the code of a 404', async () => {
+    const broken = clientAnswering(200, { ...reply, nextOffset: undefined }, []);
+    await expect(broken.runnerLogs(runnerId)).rejects.toMatchObject({ code: 'INVALID_RESPONSE' });
+
+    const unavailable = clientAnswering(
+      404,
+      { statusCode: 404, code: 'RUNNER_LOG_UNAVAILABLE', message: 'the log is on host b' },
+      [],
+    );
+    await expect(unavailable.runnerLogs(runnerId)).rejects.toMatchObject({
+      status: 404,
+      code: 'RUNNER_LOG_UNAVAILABLE',
+    });
+  });
+});

@@ -1,6 +1,13 @@
 import {
+  type BudgetListReply,
+  budgetListReplySchema,
+  type BudgetView,
+  budgetViewSchema,
   type CancelQueuedReply,
   cancelQueuedReplySchema,
+  type CheckBudgetReply,
+  checkBudgetReplySchema,
+  type ClaudePermissionMode,
   type EnvEntryInput,
   type HeartbeatAnswer,
   heartbeatAnswerSchema,
@@ -9,12 +16,34 @@ import {
   type ProjectListReply,
   type ProjectReply,
   projectReplySchema,
+  type RemoveBudgetReply,
+  removeBudgetReplySchema,
+  type RestartPolicy,
   type RunnerListReply,
+  type RunnerLogsReply,
+  runnerLogsReplySchema,
   type RunnerReply,
   runnerReplySchema,
+  type RunnersStatsView,
+  runnersStatsViewSchema,
   type RunnersStatusReply,
   runnersStatusReplySchema,
   type runnerStateSchema,
+  type SessionDetailView,
+  sessionDetailViewSchema,
+  type SessionListView,
+  sessionListViewSchema,
+  type SetBudgetReply,
+  setBudgetReplySchema,
+  type SetBudgetRequestInput,
+  type TranscriptMetadata,
+  type TranscriptWindowReply,
+  transcriptWindowReplySchema,
+  type UsageGrouping,
+  type UsageSummaryReply,
+  usageSummaryReplySchema,
+  type UsageView,
+  usageViewSchema,
 } from '@stratavore/contracts';
 import { type z } from 'zod';
 
@@ -36,6 +65,7 @@ import {
   resolveUrl,
 } from './json-request';
 import { readServerSentEvents } from './server-sent-events';
+import { type TranscriptBody, uploadTranscript } from './transcript-upload';
 
 /** The one call the agent makes. */
 export interface HeartbeatClient {
@@ -66,6 +96,9 @@ export interface CreateProjectInput {
   readonly command?: readonly string[];
   readonly maxRunners?: number;
   readonly env?: readonly EnvEntryInput[];
+  /** Default launch estimate reserved in the project's budgets. */
+  readonly estimateTokens?: number | null;
+  readonly estimateUsd?: number | null;
 }
 
 /** Body of `PATCH /api/v1/projects/:name`: only the fields to change; `env` replaces the list. */
@@ -76,6 +109,9 @@ export interface UpdateProjectInput {
   readonly command?: readonly string[];
   readonly maxRunners?: number;
   readonly env?: readonly EnvEntryInput[];
+  /** `null` clears the default launch estimate. */
+  readonly estimateTokens?: number | null;
+  readonly estimateUsd?: number | null;
 }
 
 /** Body of `POST /api/v1/projects/:name/runners`. */
@@ -84,6 +120,41 @@ export interface LaunchRunnerInput {
   readonly command?: readonly string[];
   readonly mode?: 'headless' | 'interactive';
   readonly queue?: boolean;
+  /** Overrides the project's default launch estimate for this launch. */
+  readonly estimateTokens?: number;
+  readonly estimateUsd?: number;
+  /** Claude Code only, headless (docs/claude-code.md, "Launching Claude Code"). */
+  readonly model?: string;
+  readonly maxTurns?: number;
+  readonly allowedTools?: readonly string[];
+  readonly permissionMode?: ClaudePermissionMode;
+  /** `on-failure`: launch a replacement when it fails, at most `maxRestarts` times. */
+  readonly restart?: RestartPolicy;
+  readonly maxRestarts?: number;
+}
+
+/** Body of `POST /api/v1/sessions/:id/resume`. */
+export type ResumeSessionInput = Omit<LaunchRunnerInput, 'command' | 'mode'>;
+
+/** A budget's scope over HTTP: the project by name or id. */
+export type BudgetScopeInput =
+  { readonly kind: 'global' } | { readonly kind: 'project'; readonly project: string };
+
+/** Body of `PUT /api/v1/budgets`: the whole configuration (fields left out take defaults). */
+export type SetBudgetInput = Omit<SetBudgetRequestInput, 'scope'> & {
+  readonly scope: BudgetScopeInput;
+};
+
+/** Query of `GET /api/v1/budgets/usage`. */
+export interface BudgetUsageQuery {
+  /** Project name or id; all projects when omitted. */
+  readonly project?: string;
+  /** ISO 8601 instants; default the last `days` days up to now. */
+  readonly from?: string;
+  readonly to?: string;
+  readonly days?: number;
+  /** IANA zone days are cut in (default UTC). */
+  readonly timeZone?: string;
 }
 
 export interface ListRunnersFilter {
@@ -91,6 +162,54 @@ export interface ListRunnersFilter {
   /** Sent comma-separated as `state`. */
   readonly states?: readonly RunnerState[];
 }
+
+/** Query of `GET /api/v1/runners/:id/logs`. */
+export interface RunnerLogsQuery {
+  /** Byte offset to read from (a follower passes the last reply's `nextOffset`). Default 0. */
+  readonly offset?: number;
+  /** Bytes to read at most (1 B..1 MiB, default 64 KiB). */
+  readonly limit?: number;
+  /** First read only: start at the last `tail` lines instead of at `offset`. */
+  readonly tail?: number;
+}
+
+/** Query of `GET /api/v1/sessions`. */
+export interface ListSessionsFilter {
+  /** Project name or id. */
+  readonly project?: string;
+  /** Only sessions this runner took part in. */
+  readonly runner?: string;
+  /** Only sessions active at or after this instant (ISO 8601). */
+  readonly since?: string;
+  /** 1..500, default 50. */
+  readonly limit?: number;
+}
+
+/** Query of `GET /api/v1/sessions/:id/transcript`. */
+export interface TranscriptQuery {
+  /** `main` (default) or `subagent-<agentId>`. */
+  readonly kind?: string;
+  /** Byte offset to read from (go on from the last reply's `nextOffset`). Default 0. */
+  readonly offset?: number;
+  /** Bytes to read at most (1 B..1 MiB, default 256 KiB). */
+  readonly limit?: number;
+}
+
+/** A range of days (UTC, `YYYY-MM-DD`, both included) and an optional project. */
+export interface StatsQuery {
+  readonly from?: string;
+  readonly to?: string;
+  /** Project name or id. */
+  readonly project?: string;
+}
+
+/** Query of `GET /api/v1/usage`. */
+export interface UsageQuery extends StatsQuery {
+  readonly by: UsageGrouping;
+}
+
+/** Transcript uploads may be large: they get their own timeout. */
+const TRANSCRIPT_UPLOAD_TIMEOUT_MS = 120_000;
 
 export interface StreamEventsOptions {
   /** Only these event types (`runner.running`, ...); all when omitted. */
@@ -175,6 +294,19 @@ export class StratavoreApiClient implements HeartbeatClient {
     });
   }
 
+  /**
+   * `POST /api/v1/sessions/:id/resume`: a runner on `claude --resume <id> -p ...` in the
+   * session's project and directory; `201` launched or `202` queued.
+   */
+  resumeSession(sessionId: string, input: ResumeSessionInput = {}): Promise<LaunchRunnerReply> {
+    return this.request({
+      method: 'POST',
+      path: `${API}/sessions/${encodeURIComponent(sessionId)}/resume`,
+      body: input,
+      schema: launchAnswerSchema,
+    });
+  }
+
   listRunners(filter: ListRunnersFilter = {}): Promise<RunnerListReply> {
     return this.request({
       method: 'GET',
@@ -198,6 +330,91 @@ export class StratavoreApiClient implements HeartbeatClient {
       path: `${runnerPath(id)}/stop`,
       body: { force: options.force ?? false },
       schema: runnerReplySchema,
+    });
+  }
+
+  /**
+   * A window of the runner's log: whole UTF-8 characters from `offset` (or the last `tail`
+   * lines). Read on from `nextOffset`; `ended` says the runner ended and all was read.
+   */
+  runnerLogs(id: string, query: RunnerLogsQuery = {}): Promise<RunnerLogsReply> {
+    const text = (value: number | undefined) => (value === undefined ? undefined : String(value));
+    return this.request({
+      method: 'GET',
+      path: `${runnerPath(id)}/logs`,
+      query: { offset: text(query.offset), limit: text(query.limit), tail: text(query.tail) },
+      schema: runnerLogsReplySchema,
+    });
+  }
+
+  /** `GET /api/v1/budgets`: every budget, or those covering `project` (name or id). */
+  listBudgets(filter: { project?: string } = {}): Promise<BudgetListReply> {
+    return this.request({
+      method: 'GET',
+      path: `${API}/budgets`,
+      query: { project: filter.project },
+      schema: budgetListReplySchema,
+    });
+  }
+
+  getBudget(id: string): Promise<BudgetView> {
+    return this.request({ method: 'GET', path: budgetPath(id), schema: budgetViewSchema });
+  }
+
+  /** Creates the scope's budget or replaces its whole configuration. */
+  setBudget(input: SetBudgetInput): Promise<SetBudgetReply> {
+    return this.request({
+      method: 'PUT',
+      path: `${API}/budgets`,
+      body: input,
+      schema: setBudgetReplySchema,
+    });
+  }
+
+  /** Removes a budget by id, or by scope (`{ kind: 'global' }`, `{ kind: 'project', project }`). */
+  removeBudget(target: string | BudgetScopeInput): Promise<RemoveBudgetReply> {
+    if (typeof target === 'string') {
+      return this.request({
+        method: 'DELETE',
+        path: budgetPath(target),
+        schema: removeBudgetReplySchema,
+      });
+    }
+    return this.request({
+      method: 'DELETE',
+      path: `${API}/budgets`,
+      query: target.kind === 'global' ? { scope: 'global' } : { project: target.project },
+      schema: removeBudgetReplySchema,
+    });
+  }
+
+  /** Would a launch in `project` be admitted now (its default estimate unless given)? */
+  checkBudget(input: {
+    project: string;
+    estimateTokens?: number;
+    estimateUsd?: number;
+  }): Promise<CheckBudgetReply> {
+    return this.request({
+      method: 'POST',
+      path: `${API}/budgets/check`,
+      body: input,
+      schema: checkBudgetReplySchema,
+    });
+  }
+
+  /** Budget consumption: budgets with their current periods, usage per project and day. */
+  budgetUsage(query: BudgetUsageQuery = {}): Promise<UsageSummaryReply> {
+    return this.request({
+      method: 'GET',
+      path: `${API}/budgets/usage`,
+      query: {
+        project: query.project,
+        from: query.from,
+        to: query.to,
+        days: query.days === undefined ? undefined : String(query.days),
+        timeZone: query.timeZone,
+      },
+      schema: usageSummaryReplySchema,
     });
   }
 
@@ -249,6 +466,79 @@ export class StratavoreApiClient implements HeartbeatClient {
     }
   }
 
+  /** `GET /api/v1/sessions`: Claude Code sessions, newest activity first. */
+  listSessions(filter: ListSessionsFilter = {}): Promise<SessionListView> {
+    return this.request({
+      method: 'GET',
+      path: `${API}/sessions`,
+      query: {
+        project: filter.project,
+        runner: filter.runner,
+        since: filter.since,
+        limit: filter.limit === undefined ? undefined : String(filter.limit),
+      },
+      schema: sessionListViewSchema,
+    });
+  }
+
+  /** A session with its runs, tokens by model and kind, cost, result and transcripts. */
+  getSession(id: string): Promise<SessionDetailView> {
+    return this.request({ method: 'GET', path: sessionPath(id), schema: sessionDetailViewSchema });
+  }
+
+  /** A window of a stored transcript; read on from `nextOffset` until `eof`. */
+  sessionTranscript(id: string, query: TranscriptQuery = {}): Promise<TranscriptWindowReply> {
+    const text = (value: number | undefined) => (value === undefined ? undefined : String(value));
+    return this.request({
+      method: 'GET',
+      path: `${sessionPath(id)}/transcript`,
+      query: { kind: query.kind, offset: text(query.offset), limit: text(query.limit) },
+      schema: transcriptWindowReplySchema,
+    });
+  }
+
+  /** `GET /api/v1/usage`: tokens by kind and cost, grouped by project, model or day. */
+  getUsage(query: UsageQuery): Promise<UsageView> {
+    return this.request({
+      method: 'GET',
+      path: `${API}/usage`,
+      query: { by: query.by, from: query.from, to: query.to, project: query.project },
+      schema: usageViewSchema,
+    });
+  }
+
+  /** `GET /api/v1/stats/runners`: success rate and durations per project. */
+  runnerStats(query: StatsQuery = {}): Promise<RunnersStatsView> {
+    return this.request({
+      method: 'GET',
+      path: `${API}/stats/runners`,
+      query: { from: query.from, to: query.to, project: query.project },
+      schema: runnersStatsViewSchema,
+    });
+  }
+
+  /**
+   * Uploads (or replaces) a session's transcript with the runner token this client was made
+   * with; the base URL is session-store's (the daemon's in single-node mode). `kind` is `main`
+   * or `subagent-<agentId>`; an async iterable body is streamed.
+   */
+  uploadTranscript(
+    sessionId: string,
+    kind: string,
+    body: TranscriptBody,
+    options: { timeoutMs?: number } = {},
+  ): Promise<TranscriptMetadata> {
+    return uploadTranscript({
+      baseUrl: this.options.baseUrl,
+      token: this.options.token,
+      sessionId,
+      kind,
+      body,
+      timeoutMs: options.timeoutMs ?? TRANSCRIPT_UPLOAD_TIMEOUT_MS,
+      fetch: this.options.fetch,
+    });
+  }
+
   private request<T>(
     request: Pick<JsonRequest<T>, 'method' | 'path' | 'query' | 'body'> & {
       schema: z.ZodType<T, unknown>;
@@ -267,6 +557,14 @@ export class StratavoreApiClient implements HeartbeatClient {
 
 function projectPath(name: string): string {
   return `${API}/projects/${encodeURIComponent(name)}`;
+}
+
+function budgetPath(id: string): string {
+  return `${API}/budgets/${encodeURIComponent(id)}`;
+}
+
+function sessionPath(id: string): string {
+  return `${API}/sessions/${encodeURIComponent(id)}`;
 }
 
 function runnerPath(id: string): string {

@@ -146,7 +146,7 @@ describe('claudeHeadlessCommand', () => {
     }
   });
 
-  it("puts its options before a `--` and leaves what follows it alone", () => {
+  it('puts its options before a `--` and leaves what follows it alone', () => {
     expect(claudeHeadlessCommand(['claude', '--', '--model', 'x'], { model: 'y' })).toEqual([
       'claude',
       '-p',

@@ -62,7 +62,10 @@ const OUTPUT_FORMAT: OptionSpec = { names: ['--output-format'], arity: 1 };
 const VERBOSE: OptionSpec = { names: ['--verbose'], arity: 0 };
 const MODEL: OptionSpec = { names: ['--model'], arity: 1 };
 const MAX_TURNS: OptionSpec = { names: ['--max-turns'], arity: 1 };
-const ALLOWED_TOOLS: OptionSpec = { names: ['--allowedTools', '--allowed-tools'], arity: 'variadic' };
+const ALLOWED_TOOLS: OptionSpec = {
+  names: ['--allowedTools', '--allowed-tools'],
+  arity: 'variadic',
+};
 const PERMISSION_MODE: OptionSpec = { names: ['--permission-mode'], arity: 1 };
 /** Everything that picks the session: replaced as a whole by `--resume <id>`. */
 const SESSION_CHOICE: readonly OptionSpec[] = [

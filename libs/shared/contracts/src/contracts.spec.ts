@@ -78,10 +78,16 @@ describe('EventCatalog', () => {
         'runner.completed',
         'runner.failed',
         'runner.launched',
+        'runner.restart-cancelled',
+        'runner.restart-scheduled',
         'runner.running',
         'runner.starting',
         'runner.stopped',
         'runner.stopping',
+        'session.ended',
+        'session.reported',
+        'session.started',
+        'session.updated',
         'usage.reported',
       ]
         .map((t) => `${t}@1`)

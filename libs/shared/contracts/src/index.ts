@@ -9,3 +9,4 @@ export * from './heartbeat-ingest';
 export * from './parse-envelope';
 export * from './runner-events';
 export * from './runner-manager';
+export * from './session-store';

@@ -21,6 +21,15 @@ export const runnerLaunchedV1 = defineEvent({
     tokenHash: z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex digest'),
     /** The heartbeat interval the agent was started with. */
     heartbeatIntervalMs: z.number().int().positive().optional(),
+    /** Where the agent command runs. */
+    cwd: z.string().min(1).optional(),
+    /** The Claude session this runner resumes (`claude --resume <id>`). */
+    resumedFrom: z.string().min(1).optional(),
+    restartPolicy: z.enum(['no', 'on-failure']).optional(),
+    /** The ended runner this one replaces (restart policy `on-failure`). */
+    restartOf: z.uuid().optional(),
+    /** How many restarts led to this runner. */
+    restarts: z.number().int().nonnegative().optional(),
   }),
 });
 
@@ -87,6 +96,36 @@ export const runnerFailedV1 = defineEvent({
   }),
 });
 
+/**
+ * A runner with restart policy `on-failure` ended in a way that earns a replacement: it is
+ * launched at `restartAt` (after a backoff, or when a usage limit resets), resuming
+ * `resumeSessionId` when known. Emitted again when the plan moves (a usage limit learned later).
+ */
+export const runnerRestartScheduledV1 = defineEvent({
+  type: 'runner.restart-scheduled',
+  version: 1,
+  data: z.object({
+    ...runnerRef,
+    restartId: z.uuid(),
+    attempt: z.number().int().positive(),
+    maxRestarts: z.number().int().positive(),
+    restartAt: z.iso.datetime({ offset: true }),
+    reason: z.enum(['backoff', 'usage_limit']),
+    resumeSessionId: z.string().min(1).nullable(),
+  }),
+});
+
+/** A planned restart will not happen (`reason` says why) or its relaunch was refused. */
+export const runnerRestartCancelledV1 = defineEvent({
+  type: 'runner.restart-cancelled',
+  version: 1,
+  data: z.object({
+    ...runnerRef,
+    restartId: z.uuid(),
+    reason: z.string().min(1),
+  }),
+});
+
 export const runnerEvents = [
   runnerLaunchedV1,
   runnerStartingV1,
@@ -95,4 +134,6 @@ export const runnerEvents = [
   runnerStoppedV1,
   runnerCompletedV1,
   runnerFailedV1,
+  runnerRestartScheduledV1,
+  runnerRestartCancelledV1,
 ] as const;

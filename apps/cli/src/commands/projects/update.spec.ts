@@ -29,3 +29,24 @@ describe('stratavore projects update', () => {
     expect(result.stderr).toContain('Nothing to change');
   });
 });
+
+describe('stratavore projects update with a launch estimate', () => {
+  const t = useFakeApi();
+
+  it('sets the token estimate and clears the USD one with none', async () => {
+    t.api().expect({
+      method: 'PATCH',
+      path: '/api/v1/projects/web-app',
+      body: { estimateTokens: 300_000, estimateUsd: null },
+      reply: aProject({ estimateTokens: 300_000, estimateUsd: null }),
+    });
+
+    const result = await runCommand(
+      ['projects', 'update', 'web-app', '--estimate-tokens', '300k', '--estimate-usd', 'none'],
+      { env: t.env() },
+    );
+
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/Launch estimate\s+300\.0k tokens/);
+  });
+});

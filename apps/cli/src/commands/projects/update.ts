@@ -4,6 +4,7 @@ import { Args, Flags } from '@oclif/core';
 import { type UpdateProjectInput } from '@stratavore/api-client';
 import { type ProjectReply } from '@stratavore/contracts';
 
+import { tokensOrNoneFlag, usdOrNoneFlag } from '../../support/budget-flags';
 import { commandFlag, envFlag, maxRunnersFlag, secretEnvFlag } from '../../support/flag-parsers';
 import { describeProject } from '../../support/runner-views';
 import { StratavoreCommand } from '../../support/stratavore-command';
@@ -15,6 +16,7 @@ export default class ProjectsUpdate extends StratavoreCommand {
   static override examples = [
     '<%= config.bin %> projects update web-app --max-runners 4',
     '<%= config.bin %> projects update web-app --rename web --description "the shop"',
+    '<%= config.bin %> projects update web-app --estimate-tokens 300k --estimate-usd none',
   ];
 
   static override args = {
@@ -29,6 +31,12 @@ export default class ProjectsUpdate extends StratavoreCommand {
     env: envFlag({ description: 'environment variable (repeatable; replaces the list)' }),
     'secret-env': secretEnvFlag({ description: 'secret variable (repeatable; replaces the list)' }),
     description: Flags.string({ description: 'new description' }),
+    'estimate-tokens': tokensOrNoneFlag({
+      description: 'tokens each launch reserves in the budgets (none clears)',
+    }),
+    'estimate-usd': usdOrNoneFlag({
+      description: 'USD each launch reserves in the budgets (none clears)',
+    }),
   };
 
   async run(): Promise<ProjectReply> {
@@ -43,10 +51,12 @@ export default class ProjectsUpdate extends StratavoreCommand {
         flags.env || flags['secret-env']
           ? [...(flags.env ?? []), ...(flags['secret-env'] ?? [])]
           : undefined,
+      estimateTokens: flags['estimate-tokens'],
+      estimateUsd: flags['estimate-usd'],
     };
     if (Object.values(changes).every((value) => value === undefined)) {
       this.usageError(
-        'Nothing to change: give at least one of --rename, --path, --max-runners, --command, --env, --secret-env, --description',
+        'Nothing to change: give at least one of --rename, --path, --max-runners, --command, --env, --secret-env, --description, --estimate-tokens, --estimate-usd',
       );
     }
     const client = await this.client();

@@ -18,9 +18,12 @@ import {
   launchRunnerRequestSchema,
   listRunnersRequestSchema,
   type RunnerListReply,
+  type RunnerLogsReply,
+  runnerLogsRequestSchema,
   type RunnerReply,
   stopRunnerRequestSchema,
 } from '@stratavore/contracts';
+import { z } from 'zod';
 
 import { parseAtEdge } from '../http/edge-validation';
 import { type GatewayReply } from '../http/http-types';
@@ -29,6 +32,13 @@ import { GatewayRoutes } from './gateway-routes.decorator';
 import { bodyObject, queryNumber, queryString } from './request-input';
 import { RunnerLivenessEnricher } from './runner-liveness.enricher';
 import { RunnerManagerClient } from './runner-manager.client';
+
+/** `GET runners/:id/logs` query: the HTTP names of the contract's fields (`limit` is in bytes). */
+const runnerLogsQuerySchema = z.strictObject({
+  offset: runnerLogsRequestSchema.shape.offset,
+  limit: runnerLogsRequestSchema.shape.limitBytes,
+  tail: runnerLogsRequestSchema.shape.tail,
+});
 
 @GatewayRoutes()
 @Controller('api/v1')
@@ -81,6 +91,33 @@ export class RunnersController {
   async get(@Param('id') id: string): Promise<RunnerReply> {
     const payload = parseAtEdge(getRunnerRequestSchema, { runner: id }, 'path');
     return this.liveness.enrichOne(await this.runnerManager.request('runners.get', payload));
+  }
+
+  /**
+   * A window of the runner's log (`?offset=&limit=&tail=`): whole UTF-8 characters from byte
+   * `offset`, or from the last `tail` lines; a follower reads on from `nextOffset` until `ended`.
+   */
+  @Get('runners/:id/logs')
+  @RequiredScope('viewer')
+  logs(@Param('id') id: string, @Query() query: Record<string, unknown>): Promise<RunnerLogsReply> {
+    const { offset, limit, tail, ...rest } = query;
+    const read = parseAtEdge(
+      runnerLogsQuerySchema,
+      {
+        ...rest,
+        ...(offset === undefined ? {} : { offset: queryNumber(offset) }),
+        ...(limit === undefined ? {} : { limit: queryNumber(limit) }),
+        ...(tail === undefined ? {} : { tail: queryNumber(tail) }),
+      },
+      'query',
+    );
+    const payload = parseAtEdge(runnerLogsRequestSchema, {
+      runner: id,
+      offset: read.offset,
+      limitBytes: read.limit,
+      ...(read.tail === undefined ? {} : { tail: read.tail }),
+    });
+    return this.runnerManager.request('runners.logs', payload);
   }
 
   /** `{ force: true }` kills (SIGKILL) instead of stopping (SIGTERM); liveness merged. */

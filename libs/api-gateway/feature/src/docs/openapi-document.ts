@@ -7,7 +7,11 @@ import {
   launchRunnerRequestSchema,
   projectListReplySchema,
   projectReplySchema,
+  RUNNER_LOG_DEFAULT_LIMIT_BYTES,
+  RUNNER_LOG_MAX_LIMIT_BYTES,
+  RUNNER_LOG_MAX_TAIL_LINES,
   runnerListReplySchema,
+  runnerLogsReplySchema,
   runnerReplySchema,
   runnersStatusReplySchema,
   runnerStateSchema,
@@ -17,6 +21,9 @@ import {
 import { z } from 'zod';
 
 import { createApiKeyRequestSchema } from '../keys/api-keys.controller';
+import { budgetRouteDocs } from './budget-route-docs';
+import { sessionResumeRouteDocs } from './session-resume-route-docs';
+import { sessionRouteDocs } from './session-route-docs';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -70,15 +77,15 @@ const updateProjectBody = updateProjectRequestSchema.omit({ project: true });
 const launchRunnerBody = launchRunnerRequestSchema.omit({ project: true });
 const stopRunnerBody = stopRunnerRequestSchema.omit({ runner: true });
 
-interface Parameter {
+export interface Parameter {
   readonly name: string;
   readonly in: 'path' | 'query';
   readonly description: string;
   readonly schema: JsonSchema;
 }
 
-interface RouteDoc {
-  readonly method: 'get' | 'post' | 'patch' | 'delete';
+export interface RouteDoc {
+  readonly method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   readonly path: string;
   readonly tag: string;
   readonly summary: string;
@@ -208,6 +215,43 @@ export const gatewayRouteDocs: readonly RouteDoc[] = [
     responses: { 200: { description: 'The runner', schema: runnerReplySchema } },
   },
   {
+    method: 'get',
+    path: '/api/v1/runners/{id}/logs',
+    tag: 'runners',
+    summary:
+      "A window of the runner's log (its command's stdout and stderr): whole UTF-8 characters; follow by reading on from nextOffset until ended",
+    scope: 'viewer',
+    parameters: [
+      runnerId,
+      {
+        name: 'offset',
+        in: 'query',
+        description: 'Byte offset to read from, default 0 (a follower passes nextOffset)',
+        schema: { type: 'integer', minimum: 0 },
+      },
+      {
+        name: 'limit',
+        in: 'query',
+        description: `Bytes to read at most, 1..${RUNNER_LOG_MAX_LIMIT_BYTES}, default ${RUNNER_LOG_DEFAULT_LIMIT_BYTES}`,
+        schema: { type: 'integer', minimum: 1, maximum: RUNNER_LOG_MAX_LIMIT_BYTES },
+      },
+      {
+        name: 'tail',
+        in: 'query',
+        description: `First read only: start at the last N lines (0..${RUNNER_LOG_MAX_TAIL_LINES}) instead of at offset`,
+        schema: { type: 'integer', minimum: 0, maximum: RUNNER_LOG_MAX_TAIL_LINES },
+      },
+    ],
+    responses: {
+      200: { description: 'The window of the log', schema: runnerLogsReplySchema },
+      404: {
+        description:
+          'Unknown runner (RUNNER_NOT_FOUND), or its log is on a host this runner-manager cannot read (RUNNER_LOG_UNAVAILABLE)',
+        schema: errorBody,
+      },
+    },
+  },
+  {
     method: 'post',
     path: '/api/v1/runners/{id}/stop',
     tag: 'runners',
@@ -282,6 +326,9 @@ export const gatewayRouteDocs: readonly RouteDoc[] = [
     parameters: [{ ...runnerId, description: 'API key id' }],
     responses: { 200: { description: 'Revoked', schema: z.object({ apiKey: apiKeyView }) } },
   },
+  ...budgetRouteDocs,
+  ...sessionResumeRouteDocs,
+  ...sessionRouteDocs,
 ];
 
 const ERROR_RESPONSES: Readonly<Record<number, string>> = {

@@ -51,6 +51,7 @@ export class GatewayExceptionFilter implements ExceptionFilter {
       code: error.code,
       message: error.message,
       ...(error.errors ? { errors: error.errors } : {}),
+      ...(error.details === undefined ? {} : { details: error.details }),
       requestId: request.correlationId ?? currentCorrelationId() ?? 'unknown',
     };
     if (error.retryAfterSeconds !== undefined) {

@@ -39,12 +39,18 @@ describe('HTTP error mapping', () => {
       [RunnerErrorCode.ProjectNotFound]: 404,
       [RunnerErrorCode.RunnerNotFound]: 404,
       [RunnerErrorCode.QueuedLaunchNotFound]: 404,
+      [RunnerErrorCode.RunnerLogUnavailable]: 404,
       [RunnerErrorCode.ProjectNameTaken]: 409,
       [RunnerErrorCode.ProjectArchived]: 409,
       [RunnerErrorCode.ProjectHasActiveRunners]: 409,
       [RunnerErrorCode.RunnerAlreadyEnded]: 409,
       [RunnerErrorCode.QuotaExceeded]: 409,
       [RunnerErrorCode.IllegalTransition]: 409,
+      [RunnerErrorCode.BudgetExceeded]: 402,
+      [RunnerErrorCode.BudgetUnavailable]: 503,
+      [RunnerErrorCode.SessionNotFound]: 404,
+      [RunnerErrorCode.SessionNotResumable]: 409,
+      [RunnerErrorCode.SessionStoreUnavailable]: 503,
       [RunnerErrorCode.Internal]: 502,
     };
     for (const code of Object.values(RunnerErrorCode)) {

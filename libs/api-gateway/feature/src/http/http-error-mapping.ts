@@ -1,4 +1,10 @@
-import { RunnerErrorCode } from '@stratavore/contracts';
+import {
+  BUDGET_SERVICE,
+  BudgetErrorCode,
+  RunnerErrorCode,
+  SESSION_STORE_SERVICE,
+  SessionStoreErrorCode,
+} from '@stratavore/contracts';
 import { BusError, BusErrorCode, RemoteRequestError } from '@stratavore/messaging';
 
 import { type FieldError, GatewayErrorCode, GatewayException } from './gateway.exception';
@@ -9,6 +15,8 @@ export interface ApiErrorBody {
   readonly code: string;
   readonly message: string;
   readonly errors?: readonly FieldError[];
+  /** Structured detail of some refusals (`BUDGET_EXCEEDED`: the budgets that refused). */
+  readonly details?: unknown;
   readonly requestId: string;
 }
 
@@ -18,6 +26,7 @@ export interface HttpError {
   readonly code: string;
   readonly message: string;
   readonly errors?: readonly FieldError[];
+  readonly details?: unknown;
   readonly retryAfterSeconds?: number;
 }
 
@@ -58,6 +67,8 @@ export function runnerErrorStatus(code: RunnerErrorCode): number {
     case RunnerErrorCode.ProjectNotFound:
     case RunnerErrorCode.RunnerNotFound:
     case RunnerErrorCode.QueuedLaunchNotFound:
+    case RunnerErrorCode.RunnerLogUnavailable:
+    case RunnerErrorCode.SessionNotFound:
       return 404;
     case RunnerErrorCode.ProjectNameTaken:
     case RunnerErrorCode.ProjectArchived:
@@ -65,10 +76,99 @@ export function runnerErrorStatus(code: RunnerErrorCode): number {
     case RunnerErrorCode.RunnerAlreadyEnded:
     case RunnerErrorCode.QuotaExceeded:
     case RunnerErrorCode.IllegalTransition:
+    case RunnerErrorCode.SessionNotResumable:
       return 409;
+    // Payment Required: a spending limit refuses, distinct from the quota (409) and the rate
+    // limit (429), so that clients can tell "wait for a slot" from "raise the budget".
+    case RunnerErrorCode.BudgetExceeded:
+      return 402;
+    case RunnerErrorCode.BudgetUnavailable:
+    case RunnerErrorCode.SessionStoreUnavailable:
+      return 503;
     case RunnerErrorCode.Internal:
       return 502;
   }
+}
+
+/** budget-service's codes; Internal is the service's own failure, a 502 from here. */
+export function budgetErrorStatus(code: BudgetErrorCode): number {
+  switch (code) {
+    case BudgetErrorCode.ValidationFailed:
+      return 400;
+    case BudgetErrorCode.BudgetNotFound:
+      return 404;
+    case BudgetErrorCode.ReservationConflict:
+      return 409;
+    case BudgetErrorCode.Internal:
+      return 502;
+  }
+}
+
+const budgetCodes = new Set<string>(Object.values(BudgetErrorCode));
+
+function budgetHttpError(error: RemoteRequestError): HttpError {
+  if (!budgetCodes.has(error.code)) {
+    return {
+      status: gatewayErrorStatus(GatewayErrorCode.UpstreamError),
+      code: GatewayErrorCode.UpstreamError,
+      message: `${error.service} answered with an unknown error (${error.code})`,
+    };
+  }
+  const code = error.code as BudgetErrorCode;
+  const errors =
+    code === BudgetErrorCode.ValidationFailed ? remoteFieldErrors(error.details) : undefined;
+  return {
+    status: budgetErrorStatus(code),
+    code,
+    message:
+      code === BudgetErrorCode.Internal
+        ? `${error.service} failed to handle the request`
+        : remoteMessage(error),
+    ...(errors ? { errors } : {}),
+  };
+}
+
+/**
+ * session-store's codes. The upload codes (401, 403, 413, 415) belong to its own HTTP endpoint
+ * and never come over the bus: from the gateway's point of view they would be a broken upstream.
+ */
+export function sessionStoreErrorStatus(code: SessionStoreErrorCode): number {
+  switch (code) {
+    case SessionStoreErrorCode.ValidationFailed:
+      return 400;
+    case SessionStoreErrorCode.SessionNotFound:
+    case SessionStoreErrorCode.TranscriptNotFound:
+      return 404;
+    case SessionStoreErrorCode.Unauthenticated:
+    case SessionStoreErrorCode.RunnerNotInSession:
+    case SessionStoreErrorCode.TranscriptTooLarge:
+    case SessionStoreErrorCode.UnsupportedMediaType:
+    case SessionStoreErrorCode.Internal:
+      return 502;
+  }
+}
+
+const sessionStoreCodes = new Set<string>(Object.values(SessionStoreErrorCode));
+
+function sessionStoreHttpError(error: RemoteRequestError): HttpError {
+  if (!sessionStoreCodes.has(error.code)) {
+    return {
+      status: gatewayErrorStatus(GatewayErrorCode.UpstreamError),
+      code: GatewayErrorCode.UpstreamError,
+      message: `${error.service} answered with an unknown error (${error.code})`,
+    };
+  }
+  const code = error.code as SessionStoreErrorCode;
+  const status = sessionStoreErrorStatus(code);
+  const errors =
+    code === SessionStoreErrorCode.ValidationFailed ? remoteFieldErrors(error.details) : undefined;
+  return {
+    status,
+    code: status === 502 ? GatewayErrorCode.UpstreamError : code,
+    message:
+      status === 502 ? `${error.service} failed to handle the request` : remoteMessage(error),
+    ...(errors ? { errors } : {}),
+  };
 }
 
 /** Transport failures of the bus: the request never got a usable answer. */
@@ -124,6 +224,12 @@ export function toHttpError(error: unknown): HttpError {
         : { retryAfterSeconds: error.retryAfterSeconds }),
     };
   }
+  if (error instanceof RemoteRequestError && error.service === SESSION_STORE_SERVICE) {
+    return sessionStoreHttpError(error);
+  }
+  if (error instanceof RemoteRequestError && error.service === BUDGET_SERVICE) {
+    return budgetHttpError(error);
+  }
   if (error instanceof RemoteRequestError) {
     if (!isRunnerErrorCode(error.code)) {
       return {
@@ -144,6 +250,9 @@ export function toHttpError(error: unknown): HttpError {
           ? `${error.service} failed to handle the request`
           : remoteMessage(error),
       ...(errors ? { errors } : {}),
+      ...(error.code === RunnerErrorCode.BudgetExceeded && error.details !== undefined
+        ? { details: error.details }
+        : {}),
     };
   }
   if (error instanceof BusError) {

@@ -24,6 +24,31 @@ export enum RunnerErrorCode {
   IllegalTransition = 'ILLEGAL_TRANSITION',
   /** 404 */
   QueuedLaunchNotFound = 'QUEUED_LAUNCH_NOT_FOUND',
+  /**
+   * The runner's log is where this runner-manager cannot read it (the runner ran on another
+   * host); `details` has `runner` and `host`. 404
+   */
+  RunnerLogUnavailable = 'RUNNER_LOG_UNAVAILABLE',
+  /**
+   * A hard budget covering the project cannot take the launch's estimate: the message is
+   * budget-service's own (budget, limit, used, reserved, left, period end); `details` has
+   * `project`, `projectId`, `estimate` and `refusals` (budget-service's `BudgetShortfall`s). 402
+   */
+  BudgetExceeded = 'BUDGET_EXCEEDED',
+  /**
+   * Budgets are enforced (`BUDGETS=enforce`) and budget-service did not answer the reservation,
+   * so the launch was not started unchecked; `details` has `project` and `reason`. 503
+   */
+  BudgetUnavailable = 'BUDGET_UNAVAILABLE',
+  /** `runners.resume`: session-store knows no session with this id; `details.session`. 404 */
+  SessionNotFound = 'SESSION_NOT_FOUND',
+  /**
+   * `runners.resume`: the session cannot be resumed now: a runner is still working in it, or
+   * its project no longer runs Claude Code; `details` has `session` and `reason`. 409
+   */
+  SessionNotResumable = 'SESSION_NOT_RESUMABLE',
+  /** `runners.resume`: session-store did not answer; `details` has `session` and `reason`. 503 */
+  SessionStoreUnavailable = 'SESSION_STORE_UNAVAILABLE',
   /** Anything unexpected; the message says no more than that. 500 */
   Internal = 'INTERNAL',
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { runnerFailureReasonSchema } from '../runner-events';
+import { plannedRestartReplySchema, restartPolicySchema } from './runner-launch-options';
 import { desiredStateSchema, runnerStateSchema } from './runner-manager.requests';
 
 const timestamp = z.iso.datetime({ offset: true });
@@ -23,6 +24,12 @@ export const projectReplySchema = z.object({
   createdAt: timestamp,
   updatedAt: timestamp,
   archivedAt: timestamp.nullable(),
+  /**
+   * Default launch estimate reserved in the project's budgets (`null`: none). Always sent by
+   * runner-manager; optional so that a client reads a reply of an older one.
+   */
+  estimateTokens: z.number().int().nonnegative().nullable().optional(),
+  estimateUsd: z.number().nonnegative().nullable().optional(),
 });
 
 export const projectListReplySchema = z.object({ projects: z.array(projectReplySchema) });
@@ -59,6 +66,22 @@ export const runnerReplySchema = z.object({
   cpuPercent: z.number().nullable(),
   memoryBytes: z.number().int().nullable(),
   tokens: runnerTokensSchema,
+  /*
+   * Launch origin and restart policy (docs/runners.md, "Restart policy"). Always sent by
+   * runner-manager; optional so that a client reads a reply of an older one.
+   */
+  /** Where the agent command runs (the project's path unless resumed or in a worktree). */
+  cwd: z.string().nullable().optional(),
+  /** The Claude session this runner resumes (`claude --resume <id>`). */
+  resumedFrom: z.string().nullable().optional(),
+  restartPolicy: restartPolicySchema.optional(),
+  maxRestarts: z.number().int().nonnegative().optional(),
+  /** The ended runner this one replaces. */
+  restartOf: z.uuid().nullable().optional(),
+  /** How many restarts led to this runner (0: the original launch). */
+  restarts: z.number().int().nonnegative().optional(),
+  /** The restart planned after this runner ended, if any. */
+  restart: plannedRestartReplySchema.nullable().optional(),
 });
 
 export const runnerListReplySchema = z.object({ runners: z.array(runnerReplySchema) });
@@ -72,6 +95,12 @@ export const queuedLaunchReplySchema = z.object({
   command: z.array(z.string()),
   prompt: z.string().nullable(),
   createdAt: timestamp,
+  /** The launch's own estimate overrides (`null`: the project's default when admitted). */
+  estimateTokens: z.number().int().nonnegative().nullable().optional(),
+  estimateUsd: z.number().nonnegative().nullable().optional(),
+  /** A restart waiting for a slot: the ended runner it replaces. */
+  restartOf: z.uuid().nullable().optional(),
+  resumedFrom: z.string().nullable().optional(),
 });
 
 /** `launched` (HTTP 201) or `queued` (HTTP 202) when the project was full and `queue: true`. */
@@ -98,6 +127,29 @@ export const projectStatusSchema = z.object({
 
 export const runnersStatusReplySchema = z.object({ projects: z.array(projectStatusSchema) });
 
+const byteOffset = z.number().int().nonnegative();
+
+/**
+ * A window of a runner's log. `content` is whole UTF-8 characters only (a character cut by the
+ * window, or still being written, waits for the next read), so `nextOffset - offset` is its
+ * exact length in bytes; bytes that are not UTF-8 arrive as U+FFFD.
+ */
+export const runnerLogsReplySchema = z.object({
+  content: z.string(),
+  /**
+   * Where `content` starts: the requested offset (clamped to `size`, moved back to the start of
+   * a character it fell inside) or the start of the `tail` lines.
+   */
+  offset: byteOffset,
+  /** Where the next read starts. */
+  nextOffset: byteOffset,
+  /** The log's size in bytes when it was read. */
+  size: byteOffset,
+  runnerState: runnerStateSchema,
+  /** The runner is terminal and everything was read: a follower can stop. */
+  ended: z.boolean(),
+});
+
 /** The reply schema of each pattern. */
 export const runnerManagerReplySchemas = {
   'projects.create': projectReplySchema,
@@ -111,6 +163,8 @@ export const runnerManagerReplySchemas = {
   'runners.stop': runnerReplySchema,
   'runners.cancel-queued': cancelQueuedReplySchema,
   'runners.status': runnersStatusReplySchema,
+  'runners.logs': runnerLogsReplySchema,
+  'runners.resume': launchRunnerReplySchema,
 } as const;
 
 export type EnvEntryReply = z.output<typeof envEntryReplySchema>;
@@ -124,3 +178,4 @@ export type LaunchRunnerReply = z.output<typeof launchRunnerReplySchema>;
 export type CancelQueuedReply = z.output<typeof cancelQueuedReplySchema>;
 export type ProjectStatus = z.output<typeof projectStatusSchema>;
 export type RunnersStatusReply = z.output<typeof runnersStatusReplySchema>;
+export type RunnerLogsReply = z.output<typeof runnerLogsReplySchema>;

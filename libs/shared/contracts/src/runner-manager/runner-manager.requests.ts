@@ -1,5 +1,9 @@
 import { z } from 'zod';
 
+import { MAX_TOKENS, MAX_USD } from '../budget-service/budget-service.requests';
+import { sessionIdSchema } from '../session-store/session-events';
+import { claudeLaunchFields, restartFields } from './runner-launch-options';
+
 /** The bus service name of runner-manager. */
 export const RUNNER_MANAGER_SERVICE = 'runner-manager';
 
@@ -16,6 +20,8 @@ export const runnerManagerPatterns = [
   'runners.stop',
   'runners.cancel-queued',
   'runners.status',
+  'runners.logs',
+  'runners.resume',
 ] as const;
 
 export const runnerManagerPatternSchema = z.enum(runnerManagerPatterns);
@@ -67,6 +73,22 @@ const maxRunnersSchema = z
   .max(MAX_RUNNERS_LIMIT, { error: `expected an integer from 1 to ${MAX_RUNNERS_LIMIT}` });
 
 /**
+ * What a launch is expected to spend in tokens: reserved in every budget covering the project
+ * before the launch (docs/budgets.md, "Launch-time reservation and enforcement").
+ */
+export const estimateTokensSchema = z
+  .number({ error: 'expected a whole number of tokens (0 or more)' })
+  .int({ error: 'expected a whole number of tokens (0 or more)' })
+  .min(0, { error: 'expected a whole number of tokens (0 or more)' })
+  .max(MAX_TOKENS, { error: `expected at most ${MAX_TOKENS} tokens` });
+
+/** What a launch is expected to spend in USD (reserved like {@link estimateTokensSchema}). */
+export const estimateUsdSchema = z
+  .number({ error: 'expected an amount in USD (0 or more)' })
+  .min(0, { error: 'expected an amount in USD (0 or more)' })
+  .max(MAX_USD, { error: `expected at most ${MAX_USD} USD` });
+
+/**
  * One environment variable of a project. In an update, a secret entry without `value` keeps the
  * stored value (clients never see secret values, so they cannot send them back).
  */
@@ -111,6 +133,10 @@ export const createProjectRequestSchema = z.strictObject({
       });
     })
     .default([]),
+  /** Default launch estimate in tokens; `null` or absent: none (reserves 0 tokens). */
+  estimateTokens: estimateTokensSchema.nullable().optional(),
+  /** Default launch estimate in USD; `null` or absent: none (reserves 0 USD). */
+  estimateUsd: estimateUsdSchema.nullable().optional(),
 });
 
 export const listProjectsRequestSchema = z.strictObject({
@@ -128,6 +154,10 @@ export const updateProjectRequestSchema = z.strictObject({
   maxRunners: maxRunnersSchema.optional(),
   /** Replaces the whole list. */
   env: envListSchema.optional(),
+  /** New default launch estimate in tokens; `null` clears it. */
+  estimateTokens: estimateTokensSchema.nullable().optional(),
+  /** New default launch estimate in USD; `null` clears it. */
+  estimateUsd: estimateUsdSchema.nullable().optional(),
 });
 
 export const archiveProjectRequestSchema = z.strictObject({ project: projectRefSchema });
@@ -140,6 +170,29 @@ export const launchRunnerRequestSchema = z.strictObject({
   mode: z.enum(['headless', 'interactive']).default('headless'),
   /** When the project is full: wait in its FIFO queue instead of failing with QuotaExceeded. */
   queue: z.boolean({ error: 'expected true or false' }).default(false),
+  /** Overrides the project's default launch estimate in tokens for this launch. */
+  estimateTokens: estimateTokensSchema.optional(),
+  /** Overrides the project's default launch estimate in USD for this launch. */
+  estimateUsd: estimateUsdSchema.optional(),
+  /** Claude Code only, headless: `--model`, `--max-turns`, `--allowedTools`, `--permission-mode`. */
+  ...claudeLaunchFields,
+  /** Launch a replacement when the runner fails (docs/runners.md, "Restart policy"). */
+  ...restartFields,
+});
+
+/**
+ * `runners.resume`: a runner on `claude --resume <session> -p ...` in the session's project and
+ * working directory, so the same session goes on (docs/claude-code.md, "Launching Claude Code").
+ */
+export const resumeSessionRequestSchema = z.strictObject({
+  session: sessionIdSchema,
+  /** What to tell the resumed session; default `continue`. */
+  prompt: z.string().min(1).max(100_000).optional(),
+  queue: z.boolean({ error: 'expected true or false' }).default(false),
+  estimateTokens: estimateTokensSchema.optional(),
+  estimateUsd: estimateUsdSchema.optional(),
+  ...claudeLaunchFields,
+  ...restartFields,
 });
 
 export const listRunnersRequestSchema = z.strictObject({
@@ -166,6 +219,52 @@ export const runnersStatusRequestSchema = z.strictObject({
   project: projectRefSchema.optional(),
 });
 
+/** Default and largest `limitBytes` of one `runners.logs` read. */
+export const RUNNER_LOG_DEFAULT_LIMIT_BYTES = 64 * 1024;
+export const RUNNER_LOG_MAX_LIMIT_BYTES = 1024 * 1024;
+/** Largest `tail` of a `runners.logs` read. */
+export const RUNNER_LOG_MAX_TAIL_LINES = 100_000;
+
+/**
+ * One read of a runner's log (the agent command's stdout and stderr, docs/runners.md#logs):
+ * at most `limitBytes` bytes from byte `offset`, or, with `tail`, from the start of the last
+ * `tail` lines (for the first read; a follower then goes on from the reply's `nextOffset`).
+ */
+export const runnerLogsRequestSchema = z
+  .strictObject({
+    runner: runnerIdSchema,
+    offset: z
+      .number({ error: 'expected a byte offset (an integer >= 0)' })
+      .int({ error: 'expected a byte offset (an integer >= 0)' })
+      .min(0, { error: 'expected a byte offset (an integer >= 0)' })
+      .default(0),
+    limitBytes: z
+      .number({ error: `expected an integer from 1 to ${RUNNER_LOG_MAX_LIMIT_BYTES}` })
+      .int({ error: `expected an integer from 1 to ${RUNNER_LOG_MAX_LIMIT_BYTES}` })
+      .min(1, { error: `expected an integer from 1 to ${RUNNER_LOG_MAX_LIMIT_BYTES}` })
+      .max(RUNNER_LOG_MAX_LIMIT_BYTES, {
+        error: `expected an integer from 1 to ${RUNNER_LOG_MAX_LIMIT_BYTES}`,
+      })
+      .default(RUNNER_LOG_DEFAULT_LIMIT_BYTES),
+    tail: z
+      .number({ error: `expected a number of lines from 0 to ${RUNNER_LOG_MAX_TAIL_LINES}` })
+      .int({ error: `expected a number of lines from 0 to ${RUNNER_LOG_MAX_TAIL_LINES}` })
+      .min(0, { error: `expected a number of lines from 0 to ${RUNNER_LOG_MAX_TAIL_LINES}` })
+      .max(RUNNER_LOG_MAX_TAIL_LINES, {
+        error: `expected a number of lines from 0 to ${RUNNER_LOG_MAX_TAIL_LINES}`,
+      })
+      .optional(),
+  })
+  .superRefine((request, ctx) => {
+    if (request.tail !== undefined && request.offset > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tail'],
+        message: 'expected either tail (first read) or offset (next reads), not both',
+      });
+    }
+  });
+
 /** The payload schema of each pattern. */
 export const runnerManagerRequestSchemas = {
   'projects.create': createProjectRequestSchema,
@@ -179,6 +278,8 @@ export const runnerManagerRequestSchemas = {
   'runners.stop': stopRunnerRequestSchema,
   'runners.cancel-queued': cancelQueuedRequestSchema,
   'runners.status': runnersStatusRequestSchema,
+  'runners.logs': runnerLogsRequestSchema,
+  'runners.resume': resumeSessionRequestSchema,
 } as const satisfies Record<RunnerManagerPattern, z.ZodType>;
 
 export type CreateProjectRequest = z.output<typeof createProjectRequestSchema>;
@@ -192,4 +293,6 @@ export type GetRunnerRequest = z.output<typeof getRunnerRequestSchema>;
 export type StopRunnerRequest = z.output<typeof stopRunnerRequestSchema>;
 export type CancelQueuedRequest = z.output<typeof cancelQueuedRequestSchema>;
 export type RunnersStatusRequest = z.output<typeof runnersStatusRequestSchema>;
+export type RunnerLogsRequest = z.output<typeof runnerLogsRequestSchema>;
+export type ResumeSessionRequest = z.output<typeof resumeSessionRequestSchema>;
 export type EnvEntryInput = z.output<typeof envEntryInputSchema>;

@@ -1,0 +1,64 @@
+import { Logger } from '@nestjs/common';
+import { sessionReportedV1 } from '@stratavore/contracts';
+import { type DeliveredEvent, type HandlerResult } from '@stratavore/messaging';
+import { isTerminal, type Runner } from '@stratavore/runner-manager-domain';
+
+import { RUNNER_MANAGER_CONSUMER } from './heartbeat-signals.consumer';
+import { type RunnerManagerDeps } from './runner-lifecycle';
+import { replanRestart } from './runner-restarts';
+
+/** What runner-manager hears of sessions (heartbeat-ingest's `session.reported`). */
+export const SESSION_SIGNAL_PATTERNS = ['session.reported'] as const;
+
+function sameResult(a: Runner['sessionResult'], b: Runner['sessionResult']): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Keeps each runner's Claude session id and session result from `session.reported`, once per
+ * event (inbox row and update commit together). Restart decisions read them: when the runner
+ * has already ended, a result learned now can plan its restart (a usage limit after exit 0),
+ * move it to the limit's reset time, resume the session now known, or cancel it (a limit the
+ * user set). A snapshot without a result never clears a result already known.
+ */
+export class SessionSignalsConsumer {
+  private readonly logger = new Logger('SessionSignals');
+
+  constructor(private readonly deps: RunnerManagerDeps) {}
+
+  /** True for the event types this consumer handles. */
+  accepts(type: string): boolean {
+    return (SESSION_SIGNAL_PATTERNS as readonly string[]).includes(type);
+  }
+
+  readonly handle = async ({ envelope }: DeliveredEvent): Promise<HandlerResult> => {
+    const parsed = sessionReportedV1.data.safeParse(envelope.data);
+    if (!parsed.success) return 'dead-letter';
+    const { runnerId, session } = parsed.data;
+    const ctx = { correlationId: envelope.correlationId };
+    return this.deps.store.transaction(async (tx): Promise<HandlerResult> => {
+      const seen = await tx.runners.findById(runnerId);
+      if (!seen) return 'dead-letter';
+      await tx.lockProject(seen.projectId);
+      const runner = (await tx.runners.findById(runnerId, { lock: true })) ?? seen;
+      if (!(await tx.claimInbox(RUNNER_MANAGER_CONSUMER, envelope.id))) return 'ack';
+      const next: Runner = {
+        ...runner,
+        sessionId: session.sessionId,
+        sessionResult: session.result ?? runner.sessionResult,
+      };
+      if (
+        next.sessionId === runner.sessionId &&
+        sameResult(next.sessionResult, runner.sessionResult)
+      ) {
+        return 'ack';
+      }
+      await tx.runners.save(next);
+      if (isTerminal(next.state)) {
+        this.logger.debug(`runner ${runner.id}: session result after its end; restart reviewed`);
+        await replanRestart(tx, next, this.deps, ctx);
+      }
+      return 'ack';
+    });
+  };
+}

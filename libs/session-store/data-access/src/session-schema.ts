@@ -1,0 +1,2 @@
+/** The PostgreSQL schema session-store owns: sessions, their runs, transcripts, statistics. */
+export const SESSION_SCHEMA = 'session';
