@@ -45,7 +45,8 @@ async function startIngest(): Promise<{
 
 /**
  * A stand-in `claude` executable: writes the recording to stdout in 97-byte pieces (so lines are
- * cut mid-way, sometimes mid-character), a warning to stderr, and exits 0.
+ * cut mid-way, sometimes mid-character; each piece flushed before the next is written), a
+ * warning to stderr, and exits 0.
  */
 function fakeClaudeScript(recording: string): string {
   return `#!${process.execPath}
@@ -56,7 +57,7 @@ function next() {
   if (offset >= data.length) return;
   const piece = data.subarray(offset, offset + 97);
   offset += 97;
-  process.stdout.write(piece, () => setTimeout(next, 2));
+  process.stdout.write(piece, () => setImmediate(next));
 }
 next();
 `;
