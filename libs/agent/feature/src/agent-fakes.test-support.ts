@@ -1,8 +1,12 @@
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
+
 import { type HeartbeatClient } from '@stratavore/api-client';
 import {
   type HeartbeatAnswer,
   type HeartbeatCounters,
   type HeartbeatRequest,
+  heartbeatRequestSchema,
 } from '@stratavore/contracts';
 import { type ManualClock } from '@stratavore/core';
 
@@ -205,4 +209,34 @@ export class RecordingLogger implements AgentLogger {
   error(fields: Record<string, unknown>, message: string): void {
     this.lines.push({ level: 'error', message, fields });
   }
+}
+
+/**
+ * Plays heartbeat-ingest over real HTTP: validates and keeps every body, always answers
+ * `continue` with `intervalMs`.
+ */
+export async function startRecordingIngest(intervalMs: number): Promise<{
+  url: string;
+  bodies: HeartbeatRequest[];
+  stop(): Promise<void>;
+}> {
+  const bodies: HeartbeatRequest[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      bodies.push(heartbeatRequestSchema.parse(JSON.parse(Buffer.concat(chunks).toString())));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ desiredState: 'continue', intervalMs }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    bodies,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

@@ -1,13 +1,9 @@
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { type HeartbeatRequest, heartbeatRequestSchema } from '@stratavore/contracts';
-
 import { type AgentConfig } from './agent-config';
-import { RecordingLogger } from './agent-fakes.test-support';
+import { RecordingLogger, startRecordingIngest } from './agent-fakes.test-support';
 import { NodeChildLauncher } from './child-process';
 import { type LineSink } from './line-splitter';
 import { childLogFile, runAgent } from './run-agent';
@@ -16,32 +12,7 @@ const RUNNER_ID = '44444444-4444-4444-8444-444444444444';
 const SESSION_ID = '5f0c2a8e-3b1d-4c52-9e7a-0d6b1f4a9c21';
 const RECORDING_FILE = join(__dirname, 'fixtures', 'claude-headless-run.jsonl');
 
-/** Plays heartbeat-ingest: validates and keeps every body, always answers `continue`. */
-async function startIngest(): Promise<{
-  url: string;
-  bodies: HeartbeatRequest[];
-  stop(): Promise<void>;
-}> {
-  const bodies: HeartbeatRequest[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      bodies.push(heartbeatRequestSchema.parse(JSON.parse(Buffer.concat(chunks).toString())));
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ desiredState: 'continue', intervalMs: 200 }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    bodies,
-    stop: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+const startIngest = () => startRecordingIngest(200);
 
 /**
  * A stand-in `claude` executable: writes the recording to stdout in 97-byte pieces (so lines are

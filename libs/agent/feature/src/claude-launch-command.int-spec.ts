@@ -1,11 +1,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { claudeHeadlessCommand } from '@stratavore/claude-code';
-import { type HeartbeatRequest, heartbeatRequestSchema } from '@stratavore/contracts';
 import {
   claudeCliEnv,
   claudeCodeCliPath,
@@ -16,7 +13,7 @@ import {
 } from '@stratavore/testing';
 
 import { type AgentConfig } from './agent-config';
-import { RecordingLogger } from './agent-fakes.test-support';
+import { RecordingLogger, startRecordingIngest } from './agent-fakes.test-support';
 import { runAgent } from './run-agent';
 
 // The command runner-manager builds for a headless Claude launch and for a resume
@@ -27,31 +24,7 @@ const MODEL = 'claude-sonnet-4-5';
 const TEST_TIMEOUT_MS = 240_000;
 const PROMPT = 'Write hello to out.txt (this prompt came on stdin)';
 
-async function startIngest(): Promise<{
-  url: string;
-  bodies: HeartbeatRequest[];
-  stop(): Promise<void>;
-}> {
-  const bodies: HeartbeatRequest[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      bodies.push(heartbeatRequestSchema.parse(JSON.parse(Buffer.concat(chunks).toString())));
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ desiredState: 'continue', intervalMs: 500 }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    bodies,
-    stop: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+const startIngest = () => startRecordingIngest(500);
 
 describe("runner-manager's Claude launch command under the agent, real CLI", () => {
   let standIn: ClaudeStandIn;
