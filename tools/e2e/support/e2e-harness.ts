@@ -176,6 +176,17 @@ export class Sandbox {
   }
 
   async cli(args: readonly string[], timeoutMs = 60_000): Promise<CliResult> {
+    return this.startCli(args, timeoutMs).result;
+  }
+
+  /**
+   * Starts the CLI as {@link cli} does but hands back its output while it runs (`logs
+   * --follow`). Killed after `timeoutMs`.
+   */
+  startCli(
+    args: readonly string[],
+    timeoutMs = 60_000,
+  ): { stdout: () => string; result: Promise<CliResult> } {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       STRATAVORE_CONFIG: this.configPath,
@@ -195,9 +206,13 @@ export class Sandbox {
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    clearTimeout(timer);
-    return { args, code, stdout, stderr, ms: Date.now() - started };
+    const result = new Promise<CliResult>((resolve) =>
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve({ args, code, stdout, stderr, ms: Date.now() - started });
+      }),
+    );
+    return { stdout: () => stdout, result };
   }
 
   /** `runners --json` (newest first); also remembers every pid it shows, for the cleanup. */

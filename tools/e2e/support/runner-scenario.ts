@@ -2,6 +2,9 @@
 // the system: the single-node daemon, or every service as its own process. The steps share one
 // system and run in order; a failed step does not stop the later ones, which say so when they
 // lack what it made.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import {
   type CliResult,
   describeCli,
@@ -137,7 +140,8 @@ export function need<T>(value: T | undefined | null, what: string): T {
  * runners and a refused third, heartbeats, `kill`, a SIGKILLed agent failed for
  * `heartbeat_timeout` within 3 intervals (plus the detector's period and a second), a restart
  * the last runner survives with its heartbeats resuming, a queued launch that starts when a
- * runner ends, and a clean stop.
+ * runner ends, and a clean stop. Between the restart and the queue, `logs` and `logs --follow`
+ * read a runner's output.
  */
 export function describeRunnerScenario(system: RunnerSystem): void {
   const { sandbox, liveness } = system;
@@ -146,6 +150,7 @@ export function describeRunnerScenario(system: RunnerSystem): void {
   let third: RunnerView | undefined;
   let fourth: RunnerView | undefined;
   let admitted: RunnerView | undefined;
+  let logged: RunnerView | undefined;
 
   const step = (name: string, body: () => Promise<void>, timeoutMs?: number) =>
     it(
@@ -344,8 +349,52 @@ export function describeRunnerScenario(system: RunnerSystem): void {
     expect(isAlive(need(before.agentPid, 'agentPid'))).toBe(true);
   });
 
+  step("7. `logs` prints a runner's output; `logs --follow` exits by itself once it ended", async () => {
+    // Prints a line, waits for the test's go-ahead (a file in the project dir), prints another.
+    // The sandbox marker as $0: the cleanup sweep finds the shell by it.
+    const goFile = join(sandbox.projectDir, 'logs-e2e.go');
+    const script = 'echo "hello \u2603"; while [ ! -e logs-e2e.go ]; do sleep 0.1; done; echo bye';
+    const runner = await launch(sandbox, 'e2e', ['--', 'sh', '-c', script, sandbox.marker]);
+    logged = runner;
+
+    const started = Date.now();
+    await eventually(
+      'the runner prints its first line, read through `logs`',
+      async () => {
+        const result = await sandbox.cli(['logs', runner.id]);
+        expectOk(result);
+        return result.stdout === 'hello \u2603\n';
+      },
+      { timeoutMs: STATE_TIMEOUT_MS },
+    );
+    timed(`${system.label}: launch -> first line in \`logs\``, started);
+
+    // Follow a live runner: it has printed its first line and waits; then let it finish.
+    const follow = sandbox.startCli(['logs', runner.id, '--follow']);
+    await eventually('`logs --follow` prints the first line', () => follow.stdout() !== '', {
+      timeoutMs: STATE_TIMEOUT_MS,
+    });
+    expect(follow.stdout()).toBe('hello \u2603\n');
+    expect(['starting', 'running']).toContain((await sandbox.runner(runner.id)).state);
+    writeFileSync(goFile, '');
+    const followed = await follow.result;
+    expectOk(followed);
+    expect(followed.stdout).toBe('hello \u2603\nbye\n');
+    expect(followed.stderr).toContain(`runner ${runner.id} ended (completed)`);
+    expect(await sandbox.runner(runner.id)).toMatchObject({ state: 'completed', exitCode: 0 });
+
+    const tail = await sandbox.cli(['logs', runner.id, '--tail', '1', '--json']);
+    expectOk(tail);
+    expect(JSON.parse(tail.stdout)).toEqual({
+      runnerId: runner.id,
+      content: 'bye\n',
+      nextOffset: Buffer.byteLength('hello \u2603\nbye\n'),
+      ended: true,
+    });
+  });
+
   step(
-    '7. a queued launch waits while the project is full and starts when a runner ends',
+    '8. a queued launch waits while the project is full and starts when a runner ends',
     async () => {
       need(third, 'runner 3');
       fourth = await launch(sandbox, 'e2e');
@@ -368,7 +417,7 @@ export function describeRunnerScenario(system: RunnerSystem): void {
         async () => {
           const runners = await sandbox.runners('e2e');
           const old = runners.find((r) => r.id === holder.id);
-          const known = [first, second, third, fourth].map((r) => r?.id);
+          const known = [first, second, third, fourth, logged].map((r) => r?.id);
           const next = runners.find((r) => !known.includes(r.id));
           return old?.state === 'stopped' && next?.state === 'running' ? next : undefined;
         },
@@ -379,7 +428,7 @@ export function describeRunnerScenario(system: RunnerSystem): void {
     },
   );
 
-  step('8. kills the last runners and stops cleanly', async () => {
+  step('9. kills the last runners and stops cleanly', async () => {
     for (const runner of [need(third, 'runner 3'), need(admitted, 'the admitted runner')]) {
       expectOk(await sandbox.cli(['kill', runner.id]));
       const stopped = await eventuallyState(sandbox, runner.id, ENDED);
