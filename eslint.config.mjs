@@ -41,7 +41,12 @@ export default tseslint.config(
         {
           enforceBuildableLibDependency: false,
           banTransitiveDependencies: false,
-          checkDynamicDependenciesExceptions: [],
+          // The agent imports the api-client's light heartbeat entry statically and the rest of
+          // the client lazily, when it uploads a transcript (docs/benchmarks.md, "launch").
+          checkDynamicDependenciesExceptions: [
+            '@stratavore/api-client',
+            '@stratavore/api-client/*',
+          ],
           allow: [],
           depConstraints: [
             // Kinds: apps compose; features hold rules and never import each other;
@@ -197,6 +202,35 @@ export default tseslint.config(
               group: dataAccessOnly,
               message:
                 'Only data-access libraries import typeorm, pg or amqp; go through their public API.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The agent starts for every runner and must reach its first heartbeat fast: it loads the
+    // light entry points only (docs/benchmarks.md, "launch"). Type-only imports load nothing.
+    files: ['apps/agent/**/*.ts', 'libs/agent/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.test-support.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@stratavore/observability',
+              message: 'The agent imports @stratavore/logging: observability loads NestJS.',
+            },
+            {
+              name: '@stratavore/contracts',
+              allowTypeImports: true,
+              message: 'The agent imports @stratavore/contracts/heartbeat, not every contract.',
+            },
+            {
+              name: '@stratavore/api-client',
+              allowTypeImports: true,
+              message: 'The agent imports @stratavore/api-client/heartbeat, not the whole client.',
             },
           ],
         },

@@ -13,11 +13,14 @@
  * the real agent costs about a second of CPU to start), so every row and its liveness come from
  * the real flow; the reads begin once all of them ended. The load comes from a
  * separate process over keep-alive connections with the daemon's admin key. Each read goes
- * gateway -> API key check -> runner-manager (`runners.list` / `runners.get` over the
- * in-process bus) -> heartbeat-ingest (`liveness.get`) and back.
+ * gateway -> API key check (cached after the first request) -> runner-manager (`runners.list` /
+ * `runners.get` over the in-process bus: one query, the project and planned restart joined) ->
+ * heartbeat-ingest (`liveness.get`) and back.
  *
- * After each open-loop window, a closed loop (BENCH_CONCURRENCY requests in flight, default 16)
- * gives the most the daemon sustains on that endpoint and its CPU per request when saturated.
+ * Before each open-loop window, a closed loop (BENCH_CONCURRENCY requests in flight, default 16)
+ * gives the most the daemon sustains on that endpoint, and its CPU and database commits per
+ * request when saturated (the figures to compare between versions on a busy machine); it runs
+ * first because an overloaded open loop leaves a backlog behind.
  *
  * Knobs: BENCH_RUNNERS (200), BENCH_RATE (500/s), BENCH_WARMUP_SECONDS (2), BENCH_SECONDS (10),
  * BENCH_LIST_LIMIT (the list's `limit`; default: none, i.e. the API's default of 100),
@@ -111,6 +114,22 @@ async function seedRunners(): Promise<string[]> {
   }
 }
 
+/**
+ * Waits until the seeding's aftermath (runner events through the outbox, budget releases) is
+ * over: two half-second readings in a row under 20 commits/s, or 30 s.
+ */
+async function quietDatabase(): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let quiet = 0;
+  let before = await daemon.databaseCounters();
+  while (quiet < 2 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const after = await daemon.databaseCounters();
+    quiet = (after.commits - before.commits) * 2 < 20 ? quiet + 1 : 0;
+    before = after;
+  }
+}
+
 interface Phase {
   readonly name: string;
   /** Open loop at RATE. */
@@ -119,12 +138,63 @@ interface Phase {
   readonly closed: LoadResult;
   /** Daemon CPU per answered request in the closed loop (saturated), ms. */
   readonly cpuPerRequestMs: number;
+  /** PostgreSQL commits per answered request in the closed loop. */
+  readonly commitsPerRequest: number;
   /** Milliseconds since the daemon was spawned, for the profile (the open-loop window). */
   readonly from: number;
   readonly to: number;
 }
 
+/**
+ * Waits until one request like the load's is answered within 250 ms: an overloaded open loop
+ * leaves requests its generator gave up on, which the daemon still works off. A failed probe
+ * counts as slow (a refused connection is not a settled daemon).
+ */
+async function settleAfter(targets: readonly LoadTarget[]): Promise<void> {
+  const [first] = targets;
+  const waited = await settle(() =>
+    fetch(`${daemon.url}${first!.path}`, { headers: first!.headers }).then(
+      (r) => r.text(),
+      () => new Promise((resolve) => setTimeout(resolve, 500)),
+    ),
+  );
+  if (waited > 1_000) {
+    console.log(`  (waited ${(waited / 1000).toFixed(1)} s for the daemon to settle)`);
+  }
+}
+
+/**
+ * The closed loop first (it cannot overload the daemon, so its CPU and commits per request are
+ * clean, and it warms the code up), then the open loop at RATE, then a wait until the daemon has
+ * worked off what the open loop left.
+ */
 async function measure(name: string, targets: LoadTarget[], spawnedAt: number): Promise<Phase> {
+  const closedCpu = startCpuMeter(() => [{ name: 'daemon', pids: daemon.pid ? [daemon.pid] : [] }]);
+  const closedBefore = await daemon.databaseCounters();
+  const closed = await runLoad({
+    baseUrl: daemon.url,
+    targets,
+    load: { concurrency: CONCURRENCY },
+    warmupMs: 1_000,
+    durationMs: 5_000,
+  });
+  const closedReport = closedCpu.stop([
+    { name: 'load generator', percent: closed.generatorCpuPercent },
+  ]);
+  // Commits per request are read in the closed loop: at its rate the daemon's own background
+  // commits (timers, relay) weigh less per request than at a low open-loop rate.
+  const closedCounters = countersPer(
+    closedBefore,
+    await daemon.databaseCounters(),
+    Math.max(1, closed.answered),
+  );
+  console.log(
+    `${name} closed loop x ${CONCURRENCY}: ${perSecond(closed.achievedRate)} ok, ${latencyLine(closed.latency)}`,
+  );
+  console.log(`  ${cpuLine(closedReport)}`);
+  console.log(`  ${countersLine(closedCounters, 'request')}`);
+  await settleAfter(targets);
+
   const cpu = startCpuMeter(() => [{ name: 'daemon', pids: daemon.pid ? [daemon.pid] : [] }]);
   const from = Date.now() - spawnedAt + WARMUP_MS;
   const countersBefore = await daemon.databaseCounters();
@@ -147,33 +217,13 @@ async function measure(name: string, targets: LoadTarget[], spawnedAt: number): 
   );
   console.log(`  ${cpuLine(cpuReport)}`);
   console.log(`  ${countersLine(perRequest, 'request')}`);
-
-  const [first] = targets;
-  const waited = await settle(() =>
-    fetch(`${daemon.url}${first!.path}`, { headers: first!.headers }).then((r) => r.text()),
-  );
-  if (waited > 1_000)
-    console.log(`  (waited ${(waited / 1000).toFixed(1)} s for the daemon to settle)`);
-  const closedCpu = startCpuMeter(() => [{ name: 'daemon', pids: daemon.pid ? [daemon.pid] : [] }]);
-  const closed = await runLoad({
-    baseUrl: daemon.url,
-    targets,
-    load: { concurrency: CONCURRENCY },
-    warmupMs: 1_000,
-    durationMs: 5_000,
-  });
-  const closedReport = closedCpu.stop([
-    { name: 'load generator', percent: closed.generatorCpuPercent },
-  ]);
-  console.log(
-    `${name} closed loop x ${CONCURRENCY}: ${perSecond(closed.achievedRate)} ok, ${latencyLine(closed.latency)}`,
-  );
-  console.log(`  ${cpuLine(closedReport)}`);
+  await settleAfter(targets);
   return {
     name,
     result,
     closed,
-    cpuPerRequestMs: cpuMsOf(closedReport, 'daemon') / closed.answered,
+    cpuPerRequestMs: cpuMsOf(closedReport, 'daemon') / Math.max(1, closed.answered),
+    commitsPerRequest: closedCounters.commits,
     from,
     to: from + WINDOW_MS,
   };
@@ -205,6 +255,7 @@ async function main(): Promise<number> {
   const seedStart = performance.now();
   const ids = await seedRunners();
   console.log(`  (seeding took ${((performance.now() - seedStart) / 1000).toFixed(1)} s)`);
+  await quietDatabase();
 
   const headers = { authorization: `Bearer ${daemon.apiKey}` };
   const listPath = `/api/v1/runners${LIST_LIMIT ? `?limit=${LIST_LIMIT}` : ''}`;
@@ -259,6 +310,10 @@ async function main(): Promise<number> {
         figure: perSecond(phase.closed.achievedRate),
       },
       { measure: `${phase.name}: daemon CPU per request`, figure: ms(phase.cpuPerRequestMs, 2) },
+      {
+        measure: `${phase.name}: database commits per request`,
+        figure: phase.commitsPerRequest.toFixed(2),
+      },
     );
   }
   return printTable(

@@ -15,9 +15,9 @@
  * growing seq and fresh sentAt.
  *
  * Knobs: BENCH_RUNNERS (2,000), BENCH_RATE (2,000/s), BENCH_WARMUP_SECONDS (3),
- * BENCH_SECONDS (10), BENCH_CONCURRENCY (64, closed loop), BENCH_PROFILE=1 (CPU profile of the
- * server over the open-loop run, warm-up included), LOG_LEVEL (warn), and heartbeat-ingest's
- * own variables.
+ * BENCH_SECONDS (10), BENCH_CONCURRENCY (64, closed loop), BENCH_USAGE=1 (every heartbeat
+ * books usage), BENCH_PROFILE=1 (CPU profile of the server over the open-loop run, warm-up
+ * included), LOG_LEVEL (warn), and heartbeat-ingest's own variables.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -121,6 +121,13 @@ async function registerRunners(bus: InProcessBus, count: number): Promise<Regist
   return runners;
 }
 
+/**
+ * `BENCH_USAGE=1`: every heartbeat reports one more input token, so each books usage (a
+ * `usage.reported` event in the outbox), like a working agent's; by default the counters stay
+ * put and only a runner's first heartbeat emits events.
+ */
+const USAGE = process.env.BENCH_USAGE === '1';
+
 function heartbeatBody(runnerId: string): string {
   return JSON.stringify({
     runnerId,
@@ -132,15 +139,24 @@ function heartbeatBody(runnerId: string): string {
     memoryBytes: 104_857_600,
     agentVersion: '0.1.0',
     sessionId: null,
-    counters: { inputTokens: 10, outputTokens: 5, cacheCreationTokens: 0, cacheReadTokens: 0 },
+    counters: {
+      inputTokens: USAGE ? '__SEQ__' : 10,
+      outputTokens: 5,
+      cacheCreationTokens: 0,
+      cacheReadTokens: 0,
+    },
   });
 }
 
-/** `name{labels} value` lines of the server's /metrics: sum of the series named exactly. */
-function metricSum(text: string, name: string): number {
+/**
+ * `name{labels} value` lines of the server's /metrics: sum of the series named exactly, only
+ * those whose labels contain `labels` (`result="cached"`) when given.
+ */
+function metricSum(text: string, name: string, labels = ''): number {
   let total = 0;
   for (const line of text.split('\n')) {
     if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) {
+      if (labels && !line.slice(name.length, line.lastIndexOf(' ')).includes(labels)) continue;
       total += Number(line.slice(line.lastIndexOf(' ') + 1));
     }
   }
@@ -265,12 +281,14 @@ async function main(): Promise<number> {
       method: 'POST',
       headers: { authorization: `Bearer ${probe.token}`, 'content-type': 'application/json' },
       body: heartbeatBody(probe.runnerId)
-        .replace('"__SEQ__"', String(probeSeq++))
+        .replaceAll('"__SEQ__"', String(probeSeq++))
         .replace('__SENT_AT__', new Date().toISOString()),
     }).then((r) => r.text()),
   );
   if (waited > 1_000)
     console.log(`  (waited ${(waited / 1000).toFixed(1)} s for the server to settle)`);
+  const closedMetricsBefore = await (await fetch(`${service.url}/metrics`)).text();
+  const closedCountersBefore = await readDatabaseCounters(SERVER_URL, db.name);
   const closedCpu = startCpuMeter(() => [{ name: 'server (Node)', pids: [process.pid] }]);
   const closed = await runLoad({
     baseUrl: service.url,
@@ -284,10 +302,25 @@ async function main(): Promise<number> {
     { name: 'load generator', percent: closed.generatorCpuPercent },
   ]);
   const cpuPerHeartbeat = cpuMsOf(closedCpuReport, 'server (Node)') / closed.answered;
+  // Warm-up included on both sides, like the CPU per heartbeat.
+  const closedPerHeartbeat = countersPer(
+    closedCountersBefore,
+    await readDatabaseCounters(SERVER_URL, db.name),
+    Math.max(1, closed.answered),
+  );
+  const closedMetricsAfter = await (await fetch(`${service.url}/metrics`)).text();
+  const closedDelta = (name: string, labels = '') =>
+    metricSum(closedMetricsAfter, name, labels) - metricSum(closedMetricsBefore, name, labels);
+  const lookups = 'stratavore_heartbeat_registry_lookups_total';
+  const closedFlushes = closedDelta('stratavore_heartbeat_flush_duration_seconds_count');
   console.log(
     `closed loop x ${CONCURRENCY}: ${perSecond(closed.achievedRate)} ok, ${latencyLine(closed.latency)}`,
   );
   console.log(`  ${cpuLine(closedCpuReport)}`);
+  console.log(`  ${countersLine(closedPerHeartbeat, 'heartbeat (closed loop, warm-up included)')}`);
+  console.log(
+    `  registry lookups: ${closedDelta(lookups, 'result="cached"')} cached, ${closedDelta(lookups, 'result="loaded"')} read from the database; flushes: ${closedFlushes}, mean ${closedFlushes > 0 ? ((closedDelta('stratavore_heartbeat_flush_duration_seconds_sum') / closedFlushes) * 1000).toFixed(1) : '-'} ms, mean ${closedFlushes > 0 ? Math.round(closedDelta('stratavore_heartbeat_flush_size_sum') / closedFlushes) : '-'} runners each`,
+  );
 
   const rows: BenchRow[] = [
     { measure: `offered (open loop, ${RUNNERS} runners)`, figure: perSecond(RATE) },
@@ -319,10 +352,14 @@ async function main(): Promise<number> {
     },
     { measure: 'closed-loop p99', figure: ms(closed.latency.p99) },
     { measure: 'server CPU per heartbeat (closed loop)', figure: ms(cpuPerHeartbeat, 3) },
+    {
+      measure: 'database commits per heartbeat (closed loop)',
+      figure: closedPerHeartbeat.commits.toFixed(3),
+    },
     { measure: 'closed-loop errors', figure: errorsText(closed) },
   ];
   return printTable(
-    `heartbeat-ingest bench: HeartbeatIngestModule + service runtime on PostgreSQL, in-process bus; load from a separate process, keep-alive; ${(WINDOW_MS / 1000).toFixed(0)} s window after ${(WARMUP_MS / 1000).toFixed(0)} s warm-up (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+    `heartbeat-ingest bench: HeartbeatIngestModule + service runtime on PostgreSQL, in-process bus; load from a separate process, keep-alive; ${USAGE ? 'every heartbeat books usage; ' : ''}${(WINDOW_MS / 1000).toFixed(0)} s window after ${(WARMUP_MS / 1000).toFixed(0)} s warm-up (${((performance.now() - started) / 1000).toFixed(1)} s)`,
     rows,
   );
 }

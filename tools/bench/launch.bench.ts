@@ -19,6 +19,7 @@
  * runners' command is `sleep <n>`), BENCH_PROFILE=1 (CPU profile of the daemon over the
  * measured launches).
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 import { type LaunchRunnerReply, type RunnerListReply } from '@stratavore/contracts';
@@ -164,7 +165,7 @@ async function main(): Promise<number> {
   });
 
   await launchMany(book, WARMUP_LAUNCHES);
-  const cpu = startCpuMeter(() => [{ name: 'daemon', pids: daemon.pid ? [daemon.pid] : [] }]);
+  const cpu = startCpuMeter(() => [{ name: 'daemon', pids: daemonPids() }]);
   const countersBefore = await daemon.databaseCounters();
   const windowFrom = Date.now() - spawnedAt;
   const windowStart = performance.now();
@@ -196,7 +197,9 @@ async function main(): Promise<number> {
   const agentCpu = of((s) => s.agentCpu);
   const daemonCpuPerLaunch = cpuMsOf(cpuReport, 'daemon') / LAUNCHES;
   console.log(`  agent CPU at its first heartbeat ${latencyLine(agentCpu)}`);
-  console.log(`  daemon CPU per launch ${daemonCpuPerLaunch.toFixed(1)} ms`);
+  console.log(
+    `  daemon CPU per launch ${daemonCpuPerLaunch.toFixed(1)} ms (its agent spawner process included)`,
+  );
   console.log(`  ${countersLine(perLaunch, 'launch (first heartbeat included)')}`);
   console.log(`  runners ended: ${JSON.stringify(ended)}`);
   console.log(`  ${cpuLine(cpuReport)} (agents and their children count as everything else)`);
@@ -240,6 +243,26 @@ async function main(): Promise<number> {
     `launch bench: built stratavored (gateway + runner-manager + heartbeat-ingest + relay, in-process bus) on PostgreSQL, real local launcher and agent (${((performance.now() - started) / 1000).toFixed(1)} s)`,
     rows,
   );
+}
+
+/**
+ * The daemon and its agent spawner, the child process that starts the agents for it
+ * (runner-manager's agent-spawner.ts): the agents are the spawner's children, not the daemon's.
+ */
+function daemonPids(): number[] {
+  const pid = daemon.pid;
+  if (pid === undefined) return [];
+  const children = readdirSync('/proc').filter((entry) => {
+    if (!/^\d+$/.test(entry)) return false;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      return ppid === pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('spawnerMain');
+    } catch {
+      return false;
+    }
+  });
+  return [pid, ...children.map(Number)];
 }
 
 async function waitForRunnersToEnd(): Promise<Record<string, number>> {

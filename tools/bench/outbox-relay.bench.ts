@@ -1,21 +1,30 @@
 /**
- * Outbox relay benchmark: raw confirm-publish rate, sustained relay throughput and
- * commit-to-consumer latency at a fixed offered rate, on a real PostgreSQL and RabbitMQ.
+ * Outbox relay benchmark on a real PostgreSQL and RabbitMQ: raw confirm-publish rate, the
+ * relay's backlog drain and sustained rates, and commit-to-consumer latency at a fixed offered
+ * rate, each with the CPU it cost (relay, writers, consumer, PostgreSQL, RabbitMQ) per event
+ * and PostgreSQL's commits per event.
  *
  *   DATABASE_URL=postgres://... AMQP_URL=amqp://... \
  *     npm run bench:outbox
  *
- * Works in its own database and its own exchange and queues, and removes them at the end.
- * Sizes can be overridden: BENCH_RAW_MESSAGES, BENCH_EVENTS, BENCH_RATE, BENCH_LATENCY_SECONDS,
- * the relay's BENCH_WINDOW and BENCH_BATCH (default: the relay's own defaults), and
- * BENCH_QUEUE_TYPE (default quorum, as the bus declares). The raw figure publishes into the same
- * consumer queue the relay's events go to, so both measure the same topology. The relay's
- * claim / publish / mark phases are timed and printed.
+ * The relay runs in this process exactly as `apps/outbox-relay` composes it (PostgresOutboxStore,
+ * RabbitMqBus, OutboxListener); the writers (signed events committed through OutboxWriter, as
+ * a service does) and the consumer (a RabbitMqBus subscription checking every envelope's
+ * signature) run in two child processes (support/outbox-bench-worker.ts), so neither shares the
+ * relay's event loop. Works in its own database, exchange and queues, and removes them at the
+ * end, also when it fails or overruns its deadline.
+ *
+ * Knobs: BENCH_RAW_MESSAGES (20,000), BENCH_DRAIN_EVENTS (30,000), BENCH_EVENTS (50,000),
+ * BENCH_RATE (1,000/s), BENCH_LATENCY_SECONDS (10, after 2 s of warm-up), BENCH_SUBJECTS (1,000
+ * subjects the events cycle through), the relay's BENCH_WINDOW and BENCH_BATCH (default: the
+ * relay's own defaults), BENCH_QUEUE_TYPE (quorum, as the bus declares), BENCH_PROFILE=1 (a CPU
+ * profile of the relay over the sustained run; BENCH_PROFILE_DIR keeps it).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
-import { type EventEnvelope, signEnvelope } from '@stratavore/contracts';
+import { signEnvelope } from '@stratavore/contracts';
 import { SystemClock } from '@stratavore/core';
 import {
   consumerQueues,
@@ -24,31 +33,52 @@ import {
   type EventPublisher,
   OutboxListener,
   type OutboxStore,
-  OutboxWriter,
   PostgresOutboxStore,
   RabbitMqBus,
 } from '@stratavore/messaging';
-import { OutboxRelay } from '@stratavore/outbox-relay';
-import { runMigrations, withTransaction } from '@stratavore/persistence';
+import { OutboxRelay, type OutboxRelayMetrics } from '@stratavore/outbox-relay';
+import { runMigrations } from '@stratavore/persistence';
 import { connect } from 'amqplib';
 import { Client } from 'pg';
 import { type DataSource } from 'typeorm';
 
-import { type BenchRow, percentile, printTable, verdictExitCode } from './support/bench-report';
+import { type BenchRow, ms, perSecond, printTable, runBench } from './support/bench-report';
+import { cpuLine, cpuMsOf, type CpuReport, startCpuMeter } from './support/cpu-meter';
+import {
+  profilingRequested,
+  saveProfile,
+  startInProcessProfile,
+  summarizeProfile,
+} from './support/cpu-profile';
+import {
+  countersLine,
+  countersPer,
+  type DatabaseCounters,
+  readDatabaseCounters,
+} from './support/database-stats';
+import {
+  killOutboxBenchWorkers,
+  type OutboxBenchWorker,
+  startOutboxBenchWorker,
+} from './support/outbox-bench-worker';
 
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const RAW_MESSAGES = Number(process.env.BENCH_RAW_MESSAGES ?? 20_000);
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
 const DRAIN_EVENTS = Number(process.env.BENCH_DRAIN_EVENTS ?? 30_000);
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
 const RATE = Number(process.env.BENCH_RATE ?? 1_000);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
+const WARMUP_SECONDS = 2;
+const SUBJECTS = Number(process.env.BENCH_SUBJECTS ?? 1_000);
 const RELAY_WINDOW = optionalNumber(process.env.BENCH_WINDOW);
 const RELAY_BATCH = optionalNumber(process.env.BENCH_BATCH);
 const QUEUE_TYPE: ConsumerQueueType =
   process.env.BENCH_QUEUE_TYPE === 'classic' ? 'classic' : 'quorum';
-const DEADLINE_MS = 115_000;
-const SIGNING_KEY = 'outbox-bench-key';
+const DEADLINE_MS = 150_000;
+const TARGET_RATE = 10_000;
+const TARGET_P99_MS = 50;
+const SIGNING_KEY = `outbox-bench-${randomBytes(8).toString('hex')}`;
 
 const suffix = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 const databaseName = `bench_outbox_${suffix}`;
@@ -61,48 +91,14 @@ function optionalNumber(value: string | undefined): number | undefined {
   return value === undefined || value === '' ? undefined : Number(value);
 }
 
-/** Wall time spent in each relay phase (summed over the workers, so phases can overlap). */
-const phases = { claim: 0, claims: 0, publish: 0, mark: 0 };
-
-async function timed<T>(phase: 'claim' | 'publish' | 'mark', work: Promise<T>): Promise<T> {
-  const started = performance.now();
-  try {
-    return await work;
-  } finally {
-    phases[phase] += performance.now() - started;
-  }
-}
-
-function profiledStore(store: PostgresOutboxStore): OutboxStore {
-  return {
-    claimBatch: (limit) => {
-      phases.claims++;
-      return timed('claim', store.claimBatch(limit));
-    },
-    markPublished: (positions) => timed('mark', store.markPublished(positions)),
-    markFailed: (...args) => timed('mark', store.markFailed(...args)),
-    release: (positions) => timed('mark', store.release(positions)),
-    deadLetter: (...args) => timed('mark', store.deadLetter(...args)),
-    backlog: () => store.backlog(),
-    oldestUnpublishedAge: () => store.oldestUnpublishedAge(),
-  };
-}
-
-function profiledPublisher(publisher: RabbitMqBus): EventPublisher {
-  return {
-    publishBatch: (messages, options) =>
-      timed('publish', publisher.publishBatch(messages, options)),
-  };
-}
-
 function databaseUrl(name: string): string {
-  const url = new URL(DATABASE_URL);
+  const url = new URL(SERVER_URL);
   url.pathname = `/${name}`;
   return url.toString();
 }
 
 async function admin(sql: string): Promise<void> {
-  const client = new Client({ connectionString: DATABASE_URL });
+  const client = new Client({ connectionString: SERVER_URL });
   await client.connect();
   try {
     await client.query(sql);
@@ -111,240 +107,397 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
-function envelope(type: string, subject: string, data: Record<string, unknown>): EventEnvelope {
-  return signEnvelope(
-    {
-      specversion: '1.0',
-      id: randomUUID(),
-      source: 'bench',
-      type,
-      dataversion: 1,
-      time: new Date().toISOString(),
-      subject,
-      correlationId: randomUUID(),
-      data: { ...data, note: 'x'.repeat(160) }, // about the size of a real event
-    },
-    SIGNING_KEY,
-  );
+/** RabbitMQ's Erlang VM (`beam.smp`), to account its CPU separately. */
+function brokerPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'beam.smp') pids.push(+entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
 }
 
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+/** What the relay did: wall time per phase (summed over overlapping batches) and store calls. */
+const relayStats = {
+  claims: 0,
+  claimed: 0,
+  claimMs: 0,
+  publishes: 0,
+  publishMs: 0,
+  marks: 0,
+  markMs: 0,
+  marked: 0,
+};
+const markWaiters = new Set<() => void>();
+
+async function timed<T>(add: (ms: number) => void, work: Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await work;
+  } finally {
+    add(performance.now() - started);
   }
 }
 
-interface Figures {
-  rawRate: number;
-  drainRate: number;
-  relayRate: number;
-  deliveredRate: number;
-  p50: number;
-  p99: number;
-  max: number;
-  latencySamples: number;
+function instrumentedStore(store: PostgresOutboxStore): OutboxStore {
+  const mark = <T>(work: Promise<T>) => {
+    relayStats.marks++;
+    return timed((t) => (relayStats.markMs += t), work);
+  };
+  return {
+    claimBatch: async (limit) => {
+      relayStats.claims++;
+      const rows = await timed((t) => (relayStats.claimMs += t), store.claimBatch(limit));
+      relayStats.claimed += rows.length;
+      return rows;
+    },
+    markPublished: (positions) => mark(store.markPublished(positions)),
+    markFailed: (...args) => mark(store.markFailed(...args)),
+    release: (positions) => mark(store.release(positions)),
+    deadLetter: (...args) => mark(store.deadLetter(...args)),
+    backlog: () => store.backlog(),
+    oldestUnpublishedAge: () => store.oldestUnpublishedAge(),
+  };
 }
 
-async function main(): Promise<Figures> {
-  const url = databaseUrl(databaseName);
-  const buses: RabbitMqBus[] = [];
-  const stops: Array<() => Promise<unknown>> = [];
-  let dataSource: DataSource | undefined;
-  await admin(`CREATE DATABASE ${databaseName}`);
-  try {
-    dataSource = createMessagingDataSource({ url, poolSize: 12, applicationName: 'bench' });
-    await dataSource.initialize();
-    await runMigrations(dataSource);
-    const ds = dataSource;
+function instrumentedPublisher(publisher: EventPublisher): EventPublisher {
+  return {
+    publishBatch: (messages, options) => {
+      relayStats.publishes++;
+      return timed((t) => (relayStats.publishMs += t), publisher.publishBatch(messages, options));
+    },
+  };
+}
 
-    const makeBus = () => {
-      const bus = new RabbitMqBus({
-        url: AMQP_URL,
-        exchange,
-        deadLetterExchange: dlx,
-        unroutedExchange: unrouted,
-        queueType: QUEUE_TYPE,
-        signingKey: SIGNING_KEY,
-        serviceName: 'outbox-bench',
-        catalog: null,
-        publishTimeoutMs: 10_000,
-        logger: {
-          log: () => undefined,
-          warn: (message) => console.warn(`bus: ${message}`),
-          error: (message) => console.error(`bus: ${message}`),
-        },
-      });
-      buses.push(bus);
-      return bus;
+/** Counts what the relay marked published, so phases end without polling the database. */
+const countingMetrics: OutboxRelayMetrics = {
+  published: (count) => {
+    relayStats.marked += count;
+    for (const wake of [...markWaiters]) wake();
+  },
+  failed: (reason, count) => console.warn(`relay: ${count} publish failure(s): ${reason}`),
+  deadLettered: () => undefined,
+  batchCompleted: () => undefined,
+  trackBacklog: () => undefined,
+};
+
+function marked(total: number, timeoutMs: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const check = () => {
+      if (relayStats.marked < total) return;
+      clearTimeout(timer);
+      markWaiters.delete(check);
+      resolve(performance.now());
     };
+    const timer = setTimeout(() => {
+      markWaiters.delete(check);
+      reject(new Error(`timed out: the relay marked ${relayStats.marked} of ${total} events`));
+    }, timeoutMs);
+    markWaiters.add(check);
+    check();
+  });
+}
 
-    // The consumer: counts arrivals and measures latency from the commit timestamp.
-    const consumerBus = makeBus();
-    await consumerBus.connect();
-    // RabbitMqBus.connect() can resolve before its publisher channel is set up.
-    await until('the consumer bus', () => consumerBus.isConnected(), 10_000);
-    const arrivals = { raw: 0, drain: 0, sustained: 0, latency: 0 };
-    const latencies: number[] = [];
-    const subscription = await consumerBus.subscribe(
-      { consumer, patterns: ['bench.*'], prefetch: 1_000 },
-      ({ envelope: received, routingKey }) => {
-        if (routingKey === 'bench.raw') arrivals.raw++;
-        else if (routingKey === 'bench.drain') arrivals.drain++;
-        else if (routingKey === 'bench.sustained') arrivals.sustained++;
-        else {
-          arrivals.latency++;
-          const { committedAt } = received.data as { committedAt: number };
-          latencies.push(performance.timeOrigin + performance.now() - committedAt);
-        }
-        return Promise.resolve('ack');
+interface MeasuredWindow {
+  readonly cpu: CpuReport;
+  readonly db: DatabaseCounters;
+  readonly relay: typeof relayStats;
+}
+
+/** Measures CPU, database counters and relay calls from now until `stop()`. */
+async function startWindow(groups: () => ReadonlyArray<{ name: string; pids: number[] }>) {
+  const db = await readDatabaseCounters(SERVER_URL, databaseName);
+  const relay = { ...relayStats };
+  const meter = startCpuMeter(groups);
+  return {
+    async stop(events: number): Promise<MeasuredWindow> {
+      const cpu = meter.stop();
+      const after = await readDatabaseCounters(SERVER_URL, databaseName);
+      const used = Object.fromEntries(
+        Object.entries(relayStats).map(([k, v]) => [k, v - relay[k as keyof typeof relay]]),
+      ) as typeof relayStats;
+      return { cpu, db: countersPer(db, after, events), relay: used };
+    },
+  };
+}
+
+function printWindow(
+  label: string,
+  events: number,
+  w: MeasuredWindow,
+  writerTransactions: number,
+): void {
+  const perEvent = (name: string) => {
+    const cpuMs = cpuMsOf(w.cpu, name);
+    return Number.isFinite(cpuMs) ? `${name} ${((cpuMs * 1000) / events).toFixed(0)} us` : null;
+  };
+  const postgres = (w.cpu.postgresPercent / 100) * w.cpu.seconds * 1e6;
+  console.log(`  ${label}: ${cpuLine(w.cpu)}`);
+  const parts = ['relay', 'writer', 'consumer'].map(perEvent).filter((p) => p !== null);
+  parts.push(`postgres ${(postgres / events).toFixed(0)} us`, perEvent('rabbitmq')!);
+  console.log(`    CPU per event: ${parts.join(', ')}`);
+  if (w.relay.claims === 0) return;
+  const relayCommits = w.relay.claims + w.relay.marks;
+  console.log(
+    `    commits per 1,000 events: ${(w.db.commits * 1000).toFixed(1)} in the database (pg_stat_database), of which the relay ${((relayCommits / events) * 1000).toFixed(1)} (${w.relay.claims} claims, ${w.relay.marks} marks) and the writers ${((writerTransactions / events) * 1000).toFixed(1)}; ${countersLine(w.db, 'event').replace(/^database per event: [^,]+, /, 'rows per event: ')}`,
+  );
+  console.log(
+    `    relay: ${w.relay.claimed} rows in ${w.relay.claims} claims (${(w.relay.claimed / w.relay.claims).toFixed(0)} per claim, ${(w.relay.claimMs / w.relay.claims).toFixed(1)} ms each), ${w.relay.publishes} batches published (${(w.relay.publishMs / Math.max(1, w.relay.publishes)).toFixed(1)} ms each to all confirms), ${w.relay.marks} marks (${(w.relay.markMs / Math.max(1, w.relay.marks)).toFixed(1)} ms each)`,
+  );
+}
+
+const cleanups: Array<() => Promise<unknown>> = [];
+
+async function cleanup(): Promise<void> {
+  for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
+  killOutboxBenchWorkers();
+}
+
+async function main(): Promise<number> {
+  const url = databaseUrl(databaseName);
+  await admin(`CREATE DATABASE ${databaseName}`);
+  cleanups.push(() => admin(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`));
+  cleanups.push(() => deleteBrokerObjects());
+  let dataSource: DataSource | undefined;
+  try {
+    dataSource = createMessagingDataSource({ url, poolSize: 6, applicationName: 'outbox-relay' });
+    await dataSource.initialize();
+    const ds = dataSource;
+    cleanups.push(() => ds.destroy());
+    await runMigrations(ds);
+
+    const consumerWorker = await startOutboxBenchWorker({
+      role: 'consumer',
+      amqpUrl: AMQP_URL,
+      exchange,
+      deadLetterExchange: dlx,
+      unroutedExchange: unrouted,
+      queueType: QUEUE_TYPE,
+      consumer,
+      signingKey: SIGNING_KEY,
+    });
+    cleanups.push(() => consumerWorker.stop());
+    const writer = await startOutboxBenchWorker({
+      role: 'writer',
+      databaseUrl: url,
+      signingKey: SIGNING_KEY,
+    });
+    cleanups.push(() => writer.stop());
+    const groups =
+      (workers: { writer?: OutboxBenchWorker; consumer?: OutboxBenchWorker }) => () => [
+        { name: 'relay', pids: [process.pid] },
+        ...(workers.writer ? [{ name: 'writer', pids: [workers.writer.pid] }] : []),
+        ...(workers.consumer ? [{ name: 'consumer', pids: [workers.consumer.pid] }] : []),
+        { name: 'rabbitmq', pids: brokerPids() },
+      ];
+
+    const bus = new RabbitMqBus({
+      url: AMQP_URL,
+      exchange,
+      deadLetterExchange: dlx,
+      unroutedExchange: unrouted,
+      queueType: QUEUE_TYPE,
+      signingKey: SIGNING_KEY,
+      serviceName: 'outbox-relay',
+      catalog: null,
+      logger: {
+        log: () => undefined,
+        warn: (message) => console.warn(`relay bus: ${message}`),
+        error: (message) => console.error(`relay bus: ${message}`),
       },
-    );
-    stops.push(() => subscription.cancel());
+    });
+    await bus.connect();
+    cleanups.push(() => bus.close());
 
-    // (1) Raw confirm-publish rate: one publishBatch, no database.
-    const publisher = makeBus();
-    await publisher.connect();
-    await until('the publisher bus', () => publisher.isConnected(), 10_000);
+    // (1) Raw confirm-publish rate: one publishBatch from this process, no database.
     const raw = Array.from({ length: RAW_MESSAGES }, (_, i) => {
-      const e = envelope('bench.raw', `r${i % 100}`, { i });
+      const e = signEnvelope(
+        {
+          specversion: '1.0',
+          id: randomUUID(),
+          source: 'bench',
+          type: 'bench.raw',
+          dataversion: 1,
+          time: new Date().toISOString(),
+          subject: `r${i % 100}`,
+          correlationId: randomUUID(),
+          data: { i, note: 'x'.repeat(160) },
+        },
+        SIGNING_KEY,
+      );
       return { routingKey: e.type, messageId: e.id, body: Buffer.from(JSON.stringify(e)) };
     });
+    const rawWindow = await startWindow(groups({ consumer: consumerWorker }));
     const rawStart = performance.now();
-    const outcomes = await publisher.publishBatch(raw, { timeoutMs: 30_000 });
+    const outcomes = await bus.publishBatch(raw, { timeoutMs: 60_000 });
     const rawSeconds = (performance.now() - rawStart) / 1000;
     const confirmed = outcomes.filter((o) => o.ok).length;
     if (confirmed !== RAW_MESSAGES) {
       throw new Error(
-        `raw: only ${confirmed} confirmed: ${JSON.stringify(outcomes.find((o) => !o.ok))}`,
+        `raw: ${confirmed} confirmed: ${JSON.stringify(outcomes.find((o) => !o.ok))}`,
       );
     }
-    await until('raw arrivals', () => arrivals.raw >= RAW_MESSAGES, 30_000);
+    await consumerWorker.arrivals('bench.raw', RAW_MESSAGES, 60_000);
+    const rawMeasured = await rawWindow.stop(RAW_MESSAGES);
+    console.log(
+      `raw: ${RAW_MESSAGES} messages confirmed in ${rawSeconds.toFixed(2)} s (${perSecond(RAW_MESSAGES / rawSeconds, ' msg/s')})`,
+    );
+    printWindow('raw publish and consume', RAW_MESSAGES, rawMeasured, 0);
 
     // (2a) A backlog committed while no relay runs, drained once it starts: the relay's own
-    // capacity, without writers competing for the same cores.
-    const writer = new OutboxWriter();
-    for (let i = 0; i < DRAIN_EVENTS; i += 500) {
-      const batch = Array.from({ length: Math.min(500, DRAIN_EVENTS - i) }, (_, k) =>
-        envelope('bench.drain', `d${(i + k) % 1_000}`, { i: i + k }),
-      );
-      await withTransaction(ds, (manager) => writer.append(manager, batch));
-    }
-    const unpublished = async () =>
-      (
-        await ds.query<Array<{ n: number }>>(
-          `SELECT count(*)::int AS n FROM messaging.outbox WHERE published_at IS NULL`,
-        )
-      )[0]!.n;
-
-    // The relay, woken by LISTEN/NOTIFY.
-    const listener = new OutboxListener({ url, applicationName: 'bench-listener' });
+    // capacity, without writers competing for the cores.
+    const backlog = await writer.write({
+      kind: 'backlog',
+      type: 'bench.drain',
+      events: DRAIN_EVENTS,
+      perTx: 500,
+      subjects: SUBJECTS,
+    });
+    const store = new PostgresOutboxStore(ds);
+    const listener = new OutboxListener({ url, applicationName: 'outbox-relay-listener' });
     const relay = new OutboxRelay({
-      store: profiledStore(new PostgresOutboxStore(ds)),
-      publisher: profiledPublisher(publisher),
+      store: instrumentedStore(store),
+      publisher: instrumentedPublisher(bus),
       clock: new SystemClock(),
       wakeUps: listener,
+      metrics: countingMetrics,
       options: {
         ...(RELAY_BATCH === undefined ? {} : { batchSize: RELAY_BATCH }),
         ...(RELAY_WINDOW === undefined ? {} : { window: RELAY_WINDOW }),
-        idlePollIntervalMs: 500,
-        publishTimeoutMs: 10_000,
+      },
+      logger: {
+        warn: (message) => console.warn(`relay: ${message}`),
+        error: (message) => console.error(`relay: ${message}`),
       },
     });
+    const drainWindow = await startWindow(groups({ consumer: consumerWorker }));
     const drainStart = performance.now();
     await relay.start();
-    stops.push(() => relay.stop());
-    await until('the backlog to drain', async () => (await unpublished()) === 0, 60_000);
-    const drainSeconds = (performance.now() - drainStart) / 1000;
-    await until('drain arrivals', () => arrivals.drain >= DRAIN_EVENTS, 30_000);
+    cleanups.push(() => relay.stop());
+    const drainEnd = await marked(DRAIN_EVENTS, 60_000);
+    const drainSeconds = (drainEnd - drainStart) / 1000;
+    await consumerWorker.arrivals('bench.drain', DRAIN_EVENTS, 60_000);
+    const drainMeasured = await drainWindow.stop(DRAIN_EVENTS);
     console.log(
-      `backlog: ${DRAIN_EVENTS} events drained in ${drainSeconds.toFixed(2)} s; relay phases so far: ${phases.claims} claims ${(phases.claim / 1000).toFixed(2)} s, publish ${(phases.publish / 1000).toFixed(2)} s, mark ${(phases.mark / 1000).toFixed(2)} s`,
+      `backlog: ${DRAIN_EVENTS} events (committed in ${backlog.transactions} transactions beforehand) drained in ${drainSeconds.toFixed(2)} s`,
     );
+    printWindow('backlog drain and consume', DRAIN_EVENTS, drainMeasured, 0);
 
-    // (2b) Sustained throughput: EVENTS in transactions of 50 by 4 writers while the relay drains.
-    const perTx = 50;
-    let nextTx = 0;
-    const transactions = Math.ceil(EVENTS / perTx);
-    const sustainedStart = performance.now();
-    await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        for (let tx = nextTx++; tx < transactions; tx = nextTx++) {
-          const batch = Array.from({ length: Math.min(perTx, EVENTS - tx * perTx) }, (_, k) =>
-            envelope('bench.sustained', `s${(tx * perTx + k) % 1_000}`, { tx, k }),
-          );
-          await withTransaction(ds, (manager) => writer.append(manager, batch));
-        }
-      }),
-    );
-    const insertSeconds = (performance.now() - sustainedStart) / 1000;
-    await until('the relay to drain', async () => (await unpublished()) === 0, 60_000);
-    const relaySeconds = (performance.now() - sustainedStart) / 1000;
-    await until('sustained arrivals', () => arrivals.sustained >= EVENTS, 60_000);
-    const deliveredSeconds = (performance.now() - sustainedStart) / 1000;
-    console.log(
-      `sustained: ${EVENTS} events inserted in ${insertSeconds.toFixed(2)} s, relayed in ${relaySeconds.toFixed(2)} s, consumed in ${deliveredSeconds.toFixed(2)} s`,
-    );
-    console.log(
-      `relay phases (summed over workers): ${phases.claims} claims ${(phases.claim / 1000).toFixed(2)} s, publish ${(phases.publish / 1000).toFixed(2)} s, mark ${(phases.mark / 1000).toFixed(2)} s`,
-    );
-
-    // (3) Latency at a fixed offered rate: every 5 ms commit what is due, stamped at commit.
-    const total = RATE * LATENCY_SECONDS;
-    let offered = 0;
-    let inFlight = 0;
-    const latencyStart = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      const tick = setInterval(() => {
-        const due = Math.min(total, Math.floor(((performance.now() - latencyStart) / 1000) * RATE));
-        if (offered >= total && inFlight === 0) {
-          clearInterval(tick);
-          resolve();
-          return;
-        }
-        if (due <= offered || inFlight >= 4) return;
-        const count = due - offered;
-        const first = offered;
-        offered = due;
-        inFlight++;
-        withTransaction(ds, (manager) => {
-          const committedAt = performance.timeOrigin + performance.now();
-          const batch = Array.from({ length: count }, (_, k) =>
-            envelope('bench.latency', `l${(first + k) % 500}`, { committedAt }),
-          );
-          return writer.append(manager, batch);
-        })
-          .then(() => inFlight--)
-          .catch((error: unknown) => {
-            clearInterval(tick);
-            reject(error instanceof Error ? error : new Error(String(error)));
-          });
-      }, 5);
+    // (2b) Sustained: EVENTS committed by 4 concurrent writers in transactions of 50 while the
+    // relay drains them.
+    // Signed ahead: signing is the producing service's work, not the pipeline's.
+    await writer.write({
+      kind: 'prepare',
+      type: 'bench.sustained',
+      events: EVENTS,
+      subjects: SUBJECTS,
     });
-    await until('latency arrivals', () => arrivals.latency >= total, 30_000);
-    const sorted = [...latencies].sort((a, b) => a - b);
-    return {
-      rawRate: RAW_MESSAGES / rawSeconds,
-      drainRate: DRAIN_EVENTS / drainSeconds,
-      relayRate: EVENTS / relaySeconds,
-      deliveredRate: EVENTS / deliveredSeconds,
-      p50: percentile(sorted, 50),
-      p99: percentile(sorted, 99),
-      max: sorted[sorted.length - 1] ?? Number.NaN,
-      latencySamples: sorted.length,
-    };
-  } finally {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
-    for (const bus of buses) await bus.close().catch(() => undefined);
-    await dataSource?.destroy().catch(() => undefined);
-    await admin(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`).catch(() => undefined);
-    const connection = await connect(AMQP_URL);
-    for (const name of Object.values(consumerQueues(consumer))) {
-      const channel = await connection.createChannel();
-      await channel.deleteQueue(name).catch(() => undefined);
-      await channel.close().catch(() => undefined);
+    const markedBefore = relayStats.marked;
+    const profile = profilingRequested ? await startInProcessProfile() : null;
+    const sustainedWindow = await startWindow(groups({ writer, consumer: consumerWorker }));
+    const sustainedStart = performance.now();
+    const [burst, sustainedEnd] = await Promise.all([
+      writer.write({
+        kind: 'burst',
+        type: 'bench.sustained',
+        events: EVENTS,
+        perTx: 50,
+        writers: 4,
+        subjects: SUBJECTS,
+      }),
+      marked(markedBefore + EVENTS, 90_000),
+    ]);
+    const relaySeconds = (sustainedEnd - sustainedStart) / 1000;
+    const consumedAt = await consumerWorker.arrivals('bench.sustained', EVENTS, 60_000);
+    const consumedSeconds = (consumedAt - (performance.timeOrigin + sustainedStart)) / 1000;
+    const sustainedMeasured = await sustainedWindow.stop(EVENTS);
+    const profiled = await profile?.stop();
+    console.log(
+      `sustained: ${EVENTS} events committed in ${burst.seconds.toFixed(2)} s (${perSecond(EVENTS / burst.seconds, ' ev/s')}), relayed (marked) in ${relaySeconds.toFixed(2)} s (the last one ${Math.max(0, (relaySeconds - burst.seconds) * 1000).toFixed(0)} ms after the last commit), consumed in ${consumedSeconds.toFixed(2)} s`,
+    );
+    printWindow(
+      'sustained write, relay and consume',
+      EVENTS,
+      sustainedMeasured,
+      burst.transactions,
+    );
+    if (profiled) {
+      const saved = saveProfile(profiled, 'outbox-relay');
+      console.log(
+        `  CPU profile of the relay over the sustained run${saved ? `, saved to ${saved}` : ''}:`,
+      );
+      for (const line of summarizeProfile(profiled)) console.log(`  ${line}`);
     }
-    for (const name of [unrouted]) {
+
+    // (3) Latency at a fixed offered rate, open loop, stamped just before each insert.
+    const latencyWindow = await startWindow(groups({ writer, consumer: consumerWorker }));
+    const paced = await writer.write({
+      kind: 'paced',
+      type: 'bench.latency',
+      rate: RATE,
+      seconds: LATENCY_SECONDS,
+      warmupSeconds: WARMUP_SECONDS,
+      subjects: 500,
+    });
+    const measuredEvents = Math.round(RATE * LATENCY_SECONDS);
+    await consumerWorker.arrivals('bench.latency', measuredEvents, 30_000);
+    const latencyMeasured = await latencyWindow.stop(paced.events);
+    const latency = await consumerWorker.latency('bench.latency');
+    console.log(
+      `latency: ${paced.events} events in ${paced.transactions} transactions at ${RATE}/s (${WARMUP_SECONDS} s warm-up not counted): p50 ${ms(latency.p50)}, p90 ${ms(latency.p90)}, p99 ${ms(latency.p99)}, max ${ms(latency.max)} (n=${latency.count})`,
+    );
+    printWindow(`paced at ${RATE}/s`, paced.events, latencyMeasured, paced.transactions);
+
+    const sustainedRate = EVENTS / relaySeconds;
+    const rows: BenchRow[] = [
+      {
+        measure: 'raw confirm-publish (no DB)',
+        figure: perSecond(RAW_MESSAGES / rawSeconds, ' msg/s'),
+      },
+      {
+        measure: 'relay backlog drain (claimed -> marked)',
+        figure: perSecond(DRAIN_EVENTS / drainSeconds, ' ev/s'),
+      },
+      {
+        measure: 'relay sustained (committed -> marked)',
+        figure: perSecond(sustainedRate, ' ev/s'),
+        target: `>= ${TARGET_RATE.toLocaleString('en')} ev/s`,
+        pass: sustainedRate >= TARGET_RATE,
+      },
+      {
+        measure: 'relay sustained (committed -> consumed)',
+        figure: perSecond(EVENTS / consumedSeconds, ' ev/s'),
+      },
+      {
+        measure: 'relay CPU per event (sustained)',
+        figure: `${((cpuMsOf(sustainedMeasured.cpu, 'relay') * 1000) / EVENTS).toFixed(0)} us`,
+      },
+      { measure: `latency p50 @ ${RATE}/s (${latency.count} ev)`, figure: ms(latency.p50) },
+      {
+        measure: `latency p99 @ ${RATE}/s`,
+        figure: ms(latency.p99),
+        target: `< ${TARGET_P99_MS} ms`,
+        pass: latency.p99 < TARGET_P99_MS,
+      },
+      { measure: `latency max @ ${RATE}/s`, figure: ms(latency.max) },
+    ];
+    return printTable(
+      `outbox relay bench, ${QUEUE_TYPE} consumer queue, window ${RELAY_WINDOW ?? 'default'} x batch ${RELAY_BATCH ?? 'default'}, ${SUBJECTS} subjects`,
+      rows,
+    );
+  } finally {
+    await cleanup();
+  }
+}
+
+async function deleteBrokerObjects(): Promise<void> {
+  const connection = await connect(AMQP_URL);
+  try {
+    for (const name of [...Object.values(consumerQueues(consumer)), unrouted]) {
       const channel = await connection.createChannel();
       await channel.deleteQueue(name).catch(() => undefined);
       await channel.close().catch(() => undefined);
@@ -354,57 +507,9 @@ async function main(): Promise<Figures> {
       await channel.deleteExchange(name).catch(() => undefined);
       await channel.close().catch(() => undefined);
     }
+  } finally {
     await connection.close();
   }
 }
 
-const watchdog = setTimeout(() => {
-  console.error(`outbox-relay bench: exceeded ${DEADLINE_MS / 1000} s, aborting`);
-  process.exit(2);
-}, DEADLINE_MS);
-watchdog.unref();
-
-const started = performance.now();
-main()
-  .then((f) => {
-    const rows: BenchRow[] = [
-      {
-        measure: 'raw confirm-publish (no DB)',
-        figure: `${Math.round(f.rawRate).toLocaleString('en')} msg/s`,
-      },
-      {
-        measure: 'relay backlog drain (claimed -> marked)',
-        figure: `${Math.round(f.drainRate).toLocaleString('en')} ev/s`,
-      },
-      {
-        measure: 'relay sustained (committed -> marked)',
-        figure: `${Math.round(f.relayRate).toLocaleString('en')} ev/s`,
-        target: '>= 10,000 ev/s',
-        pass: f.relayRate >= 10_000,
-      },
-      {
-        measure: 'relay sustained (committed -> consumed)',
-        figure: `${Math.round(f.deliveredRate).toLocaleString('en')} ev/s`,
-      },
-      {
-        measure: `latency p50 @ ${RATE}/s (${f.latencySamples} ev)`,
-        figure: `${f.p50.toFixed(1)} ms`,
-      },
-      {
-        measure: `latency p99 @ ${RATE}/s`,
-        figure: `${f.p99.toFixed(1)} ms`,
-        target: '< 50 ms',
-        pass: f.p99 < 50,
-      },
-      { measure: `latency max @ ${RATE}/s`, figure: `${f.max.toFixed(1)} ms` },
-    ];
-    const missed = printTable(
-      `outbox relay bench, ${QUEUE_TYPE} consumer queue, window ${RELAY_WINDOW ?? 'default'} x batch ${RELAY_BATCH ?? 'default'} (${((performance.now() - started) / 1000).toFixed(1)} s)`,
-      rows,
-    );
-    process.exit(verdictExitCode(missed));
-  })
-  .catch((error: unknown) => {
-    console.error('outbox-relay bench failed:', error);
-    process.exit(2);
-  });
+runBench({ name: 'outbox-relay', deadlineMs: DEADLINE_MS, main, onAbort: cleanup });

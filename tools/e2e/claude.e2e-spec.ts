@@ -3,8 +3,10 @@
 // talks to the Messages API stand-in of @stratavore/testing (streamed server-sent events, a Bash
 // tool call the CLI really executes). What Stratavore reports for the runner and its session
 // must be exactly what the stand-in served: the session id the CLI chose, every token by kind,
-// the turns; `stratavore resume` must continue the same session.
+// the turns, the transcript byte for byte; `stratavore resume` must continue the same session;
+// two runners with --worktree must each change only their own tree.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -199,7 +201,34 @@ describe('the real Claude Code CLI as the agent of the single-node daemon', () =
     expect(JSON.parse(show.stdout)).toMatchObject({ id: sessionId, turns: 2 });
   });
 
-  it('4. `resume` continues the same session in a new runner', async () => {
+  it('4. keeps the transcript the CLI wrote, byte for byte, and serves it back', async () => {
+    const id = sessionId ?? 'unknown session';
+    const file = readFileSync(claudeTranscriptPath(claude.configDir, claude.cwd, id));
+    const sha256 = createHash('sha256').update(file).digest('hex');
+    // The agent uploads it when the CLI exits, beside its final report.
+    const stored = await eventually(
+      'session-store holds the final transcript',
+      async () => {
+        const show = await sandbox.cli(['sessions', 'show', id, '--json']);
+        expectOk(show);
+        const detail = JSON.parse(show.stdout) as {
+          transcripts: { kind: string; sha256: string; size: number; lineCount: number }[];
+        };
+        const main = detail.transcripts.find((t) => t.kind === 'main');
+        return main?.sha256 === sha256 ? main : undefined;
+      },
+      { timeoutMs: STATE_TIMEOUT_MS },
+    );
+    expect(stored).toMatchObject({
+      size: file.length,
+      lineCount: file.toString('utf8').split('\n').filter((line) => line !== '').length,
+    });
+    const printed = await sandbox.cli(['sessions', 'transcript', id]);
+    expectOk(printed);
+    expect(printed.stdout).toBe(file.toString('utf8'));
+  });
+
+  it('5. `resume` continues the same session in a new runner', async () => {
     const id = sessionId ?? 'unknown session';
     standIn.addTurns({ content: [{ type: 'text', text: 'Still here.' }] });
     const before = standIn.served.length;
@@ -230,5 +259,66 @@ describe('the real Claude Code CLI as the agent of the single-node daemon', () =
       async () => (await sandbox.runners(PROJECT)).some((r) => r.id === runner.id),
       { timeoutMs: STATE_TIMEOUT_MS },
     );
+  });
+
+  it('6. two runners with --worktree each change their own tree, never the other\'s', async () => {
+    const trees: { runner: RunnerView; path: string; file: string }[] = [];
+    // One after the other: the stand-in serves one script, in order, to whoever asks.
+    for (const file of ['left.txt', 'right.txt']) {
+      standIn.addTurns(
+        {
+          content: [
+            {
+              type: 'tool_use',
+              name: 'Bash',
+              input: { command: `echo ${file} > ${file}`, description: `Write ${file}` },
+            },
+          ],
+        },
+        { content: [{ type: 'text', text: `Wrote ${file}.` }] },
+      );
+      const launched = await sandbox.cli([
+        'launch',
+        PROJECT,
+        '--worktree',
+        '--prompt',
+        `Write ${file}`,
+        '--allowed-tools',
+        'Bash',
+        '--json',
+      ]);
+      expectOk(launched);
+      const runner = JSON.parse(launched.stdout) as RunnerView & {
+        worktree: { path: string; branch: string } | null;
+      };
+      sandbox.track([runner]);
+      const ended = (await finished(runner.id)) as RunnerView & {
+        worktree: { path: string; branch: string } | null;
+      };
+      expect(ended).toMatchObject({
+        state: 'completed',
+        exitCode: 0,
+        worktree: { branch: `stratavore/${runner.id}` },
+      });
+      trees.push({ runner: ended, path: ended.worktree?.path ?? '', file });
+    }
+    const [left, right] = trees;
+    expect(left?.path).not.toBe(right?.path);
+    for (const tree of trees) {
+      const other = tree === left ? right : left;
+      expect(readFileSync(join(tree.path, tree.file), 'utf8')).toBe(`${tree.file}\n`);
+      expect(existsSync(join(tree.path, other?.file ?? ''))).toBe(false);
+      expect(existsSync(join(claude.cwd, tree.file))).toBe(false);
+    }
+    const listed = await sandbox.cli(['worktrees', '--project', PROJECT, '--json']);
+    expectOk(listed);
+    expect(
+      (JSON.parse(listed.stdout) as { runnerId: string }[]).map((w) => w.runnerId).sort(),
+    ).toEqual(trees.map((t) => t.runner.id).sort());
+    // Each run is a session of its own, in its worktree.
+    const byRunner = new Map((await sessions()).map((s) => [s.runnerId, s]));
+    for (const tree of trees) {
+      expect(byRunner.get(tree.runner.id)).toMatchObject({ cwd: tree.path, turns: 2 });
+    }
   });
 });

@@ -76,6 +76,24 @@ const cases: readonly Case[] = [
     code: "import { eventEnvelopeSchema } from '@stratavore/contracts';\nimport { type OutgoingEvent } from '@stratavore/messaging';\n\nexport type X = OutgoingEvent;\nexport const y = eventEnvelopeSchema;\n",
     rule: null,
   },
+  {
+    what: 'the agent importing observability (NestJS at start-up)',
+    file: 'libs/agent/feature/src/boundary-fixture.ts',
+    code: "import { createLogger } from '@stratavore/observability';\nexport const x = createLogger;\n",
+    rule: '@typescript-eslint/no-restricted-imports',
+  },
+  {
+    what: 'the agent importing a value from the whole contracts catalogue',
+    file: 'apps/agent/src/boundary-fixture.ts',
+    code: "import { eventEnvelopeSchema } from '@stratavore/contracts';\nexport const x = eventEnvelopeSchema;\n",
+    rule: '@typescript-eslint/no-restricted-imports',
+  },
+  {
+    what: 'the agent importing the light entry points and a contract type (allowed)',
+    file: 'libs/agent/feature/src/boundary-fixture.ts',
+    code: "import { HttpHeartbeatClient } from '@stratavore/api-client/heartbeat';\nimport { type RunnerReply } from '@stratavore/contracts';\nimport { heartbeatAnswerSchema } from '@stratavore/contracts/heartbeat';\nimport { createLogger } from '@stratavore/logging';\n\nexport type X = RunnerReply;\nexport const y = [HttpHeartbeatClient, heartbeatAnswerSchema, createLogger];\n",
+    rule: null,
+  },
 ];
 
 describe('module boundaries', () => {

@@ -10,8 +10,13 @@ const benchDir = join(root, 'tools/bench');
 const available = readdirSync(benchDir)
   .filter((f) => f.endsWith('.bench.ts'))
   .map((f) => f.replace(/\.bench\.ts$/, ''));
-// `runners`: the heartbeat, launch and API read benches (docs/benchmarks.md).
-const aliases = { outbox: ['outbox-relay'], runners: ['heartbeat', 'launch', 'api-read'] };
+// `runners`: the heartbeat, launch and API read benches; `budgets`: the budget check through
+// the gateway (docs/benchmarks.md).
+const aliases = {
+  outbox: ['outbox-relay'],
+  runners: ['heartbeat', 'launch', 'api-read'],
+  budgets: ['budget-check'],
+};
 const wanted = process.argv.slice(2).flatMap((name) => aliases[name] ?? [name]);
 const selected = wanted.length > 0 ? wanted : available;
 

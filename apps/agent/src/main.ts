@@ -7,7 +7,7 @@ import {
   runAgent,
 } from '@stratavore/agent';
 import { ConfigError } from '@stratavore/config';
-import { createLogger } from '@stratavore/observability';
+import { createLogger } from '@stratavore/logging';
 
 const EXIT_USAGE = 2;
 const EXIT_CONFIG = 78; // EX_CONFIG

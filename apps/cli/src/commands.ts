@@ -14,13 +14,17 @@ import Projects from './commands/projects/index';
 import ProjectsShow from './commands/projects/show';
 import ProjectsUpdate from './commands/projects/update';
 import Resume from './commands/resume';
+import Run from './commands/run';
 import Runners from './commands/runners';
+import RunnersShow from './commands/runners/show';
 import Sessions from './commands/sessions/index';
 import SessionsShow from './commands/sessions/show';
 import SessionsTranscript from './commands/sessions/transcript';
 import Status from './commands/status';
 import Usage from './commands/usage';
 import Watch from './commands/watch';
+import Worktrees from './commands/worktrees/index';
+import WorktreesRm from './commands/worktrees/rm';
 
 /**
  * Every command by id, for oclif's `explicit` discovery strategy: the CLI has no package.json
@@ -43,11 +47,15 @@ export const COMMANDS = {
   'projects:show': ProjectsShow,
   'projects:update': ProjectsUpdate,
   resume: Resume,
+  run: Run,
   runners: Runners,
+  'runners:show': RunnersShow,
   sessions: Sessions,
   'sessions:show': SessionsShow,
   'sessions:transcript': SessionsTranscript,
   status: Status,
   usage: Usage,
   watch: Watch,
+  worktrees: Worktrees,
+  'worktrees:rm': WorktreesRm,
 };

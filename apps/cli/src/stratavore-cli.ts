@@ -17,6 +17,7 @@ export const CLI_PJSON: Interfaces.PJSON = {
       config: { description: 'Show and change the CLI settings.' },
       projects: { description: 'List, show, update and archive projects.' },
       budgets: { description: 'List, set and remove token and USD budgets; their consumption.' },
+      worktrees: { description: 'List and remove the git worktrees of runners.' },
     },
     // Everything the user typed wrong exits 2; commands choose 1, 3 or 4 themselves.
     exitCodes: {

@@ -24,7 +24,9 @@ void runService({
       launcher: {
         agentMainPath: config.AGENT_MAIN_PATH ?? bundledAgent,
         heartbeatUrl: config.HEARTBEAT_URL ?? 'http://127.0.0.1:7414',
+        transcriptUrl: config.TRANSCRIPT_URL ?? 'http://127.0.0.1:7416',
         logDir: config.RUNNER_LOG_DIR ?? join(defaultDataDir(), 'runners'),
+        worktreeDir: config.WORKTREE_DIR ?? join(defaultDataDir(), 'worktrees'),
         heartbeatIntervalMs: config.HEARTBEAT_INTERVAL,
       },
       budgets: config.BUDGETS,

@@ -130,6 +130,7 @@ function daemonModule(
           agentMainPath: config.AGENT_MAIN_PATH ?? BUNDLED_AGENT,
           heartbeatUrl,
           logDir: config.RUNNER_LOG_DIR ?? join(defaultDataDir(process.env), 'runners'),
+          worktreeDir: config.WORKTREE_DIR ?? join(defaultDataDir(process.env), 'worktrees'),
           heartbeatIntervalMs: config.HEARTBEAT_INTERVAL,
         },
         budgets: config.BUDGETS,

@@ -19,7 +19,7 @@ export interface LoadTarget {
   readonly path: string;
   readonly headers?: Readonly<Record<string, string>>;
   /**
-   * JSON text; `"__SEQ__"` becomes a counter per target (1, 2, ...) and `"__SENT_AT__"` the
+   * JSON text; every `"__SEQ__"` becomes a counter per target (1, 2, ...) and `"__SENT_AT__"` the
    * send time in ISO form (quotes included in the placeholder for SEQ: it becomes a number).
    */
   readonly body?: string;

@@ -24,7 +24,7 @@ interface Prepared {
 
 function render(template: string, seq: number): string {
   return template
-    .replace('"__SEQ__"', String(seq))
+    .replaceAll('"__SEQ__"', String(seq))
     .replace('__SENT_AT__', new Date().toISOString());
 }
 

@@ -371,12 +371,14 @@ export class ServiceFleet {
     for (const service of first) this.define(service, service);
     await Promise.all(first.map((name) => this.launch(name)));
 
-    // Agents report to heartbeat-ingest, whose port is known now.
+    // Agents report to heartbeat-ingest and upload transcripts to session-store, whose ports
+    // are known now.
     const managers: string[] = [];
     for (let i = 1; i <= runnerManagers; i++) {
       const name = runnerManagers === 1 ? 'runner-manager' : `runner-manager-${i}`;
       this.define(name, 'runner-manager', {
         HEARTBEAT_URL: this.process('heartbeat-ingest').url,
+        TRANSCRIPT_URL: this.process('session-store').url,
         RUNNER_LOG_DIR: this.runnerLogDir,
       });
       managers.push(name);

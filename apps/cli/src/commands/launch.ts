@@ -10,7 +10,7 @@ type LaunchJson = RunnerReply | (QueuedLaunchReply & { queued: true });
 
 export default class Launch extends StratavoreCommand {
   static override description =
-    "Launch a runner in a project. A full project refuses (exit 4) unless --queue puts the launch in the project's queue. The launch first reserves its estimate (--estimate-tokens/--estimate-usd, else the project's default) in the budgets covering the project; a budget that cannot take it refuses (exit 5) with what is left and when the period ends. With a prompt, a Claude Code project runs `claude -p --output-format stream-json --verbose` plus the Claude flags given, the prompt on its stdin; --restart on-failure relaunches it when it fails, resuming its session.";
+    "Launch a runner in a project. A full project refuses (exit 4) unless --queue puts the launch in the project's queue. The launch first reserves its estimate (--estimate-tokens/--estimate-usd, else the project's default) in the budgets covering the project; a budget that cannot take it refuses (exit 5) with what is left and when the period ends. With a prompt, a Claude Code project runs `claude -p --output-format stream-json --verbose` plus the Claude flags given, the prompt on its stdin; --restart on-failure relaunches it when it fails, resuming its session. --worktree runs it in a git worktree of its own, on branch stratavore/<runner-id> made from the project's HEAD, so parallel runners never write over each other (see `stratavore worktrees`).";
 
   static override examples = [
     '<%= config.bin %> launch web-app --prompt "fix the flaky test"',
@@ -19,6 +19,7 @@ export default class Launch extends StratavoreCommand {
     '<%= config.bin %> launch web-app --estimate-tokens 200k --estimate-usd 2',
     '<%= config.bin %> launch web-app --prompt "add tests" --model sonnet --max-turns 20 --allowed-tools "Bash,Read,Edit" --permission-mode acceptEdits',
     '<%= config.bin %> launch web-app --prompt "migrate the schema" --restart on-failure --max-restarts 5',
+    '<%= config.bin %> launch web-app --worktree --prompt "try the new parser"',
   ];
 
   static override strict = false;
@@ -30,6 +31,10 @@ export default class Launch extends StratavoreCommand {
   static override flags = {
     prompt: Flags.string({ description: 'what the agent should do' }),
     queue: Flags.boolean({ description: 'wait in the queue when the project is full' }),
+    worktree: Flags.boolean({
+      description:
+        "run in a git worktree of its own (branch stratavore/<runner-id> from the project's HEAD)",
+    }),
     'estimate-tokens': tokensFlag({
       description: "tokens to reserve in the budgets (default: the project's launch estimate)",
     }),
@@ -40,7 +45,7 @@ export default class Launch extends StratavoreCommand {
   };
 
   static override usage =
-    'launch PROJECT [--prompt TEXT] [--queue] [--estimate-tokens N] [--estimate-usd USD] [--model M] [--max-turns N] [--allowed-tools TOOLS] [--permission-mode MODE] [--restart no|on-failure] [--max-restarts N] [-- COMMAND...]';
+    'launch PROJECT [--prompt TEXT] [--queue] [--worktree] [--estimate-tokens N] [--estimate-usd USD] [--model M] [--max-turns N] [--allowed-tools TOOLS] [--permission-mode MODE] [--restart no|on-failure] [--max-restarts N] [-- COMMAND...]';
 
   async run(): Promise<LaunchJson> {
     const { args, flags, argv } = await this.parse(Launch);
@@ -67,6 +72,7 @@ export default class Launch extends StratavoreCommand {
         prompt: flags.prompt,
         command,
         queue: flags.queue === true,
+        ...(flags.worktree === true ? { worktree: true } : {}),
         estimateTokens: flags['estimate-tokens'],
         estimateUsd: flags['estimate-usd'],
         ...claude.input,
@@ -80,6 +86,8 @@ export default class Launch extends StratavoreCommand {
       return { ...entry, queued: true };
     }
     this.log(renderRunnersTable([reply.runner], this.paint, Date.now()));
+    const worktree = reply.runner.worktree;
+    if (worktree) this.log(`Worktree ${worktree.path} on branch ${worktree.branch}.`);
     return reply.runner;
   }
 }

@@ -8,7 +8,7 @@ const status = {
       project: { id: PROJECT_ID, name: 'web-app' },
       maxRunners: 2,
       active: 2,
-      byState: { pending: 0, starting: 1, running: 1, stopping: 0 },
+      byState: { pending: 0, starting: 1, running: 1, waiting: 0, idle: 0, stopping: 0 },
       queued: [],
     },
   ],
@@ -24,9 +24,9 @@ describe('stratavore status', () => {
 
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(
-      /PROJECT\s+ACTIVE\s+RUNNING\s+PENDING\s+STARTING\s+STOPPING\s+QUEUED/,
+      /PROJECT\s+ACTIVE\s+RUNNING\s+WAITING\s+IDLE\s+PENDING\s+STARTING\s+STOPPING\s+QUEUED/,
     );
-    expect(result.stdout).toMatch(/web-app\s+2\/2\s+1\s+0\s+1\s+0\s+0/);
+    expect(result.stdout).toMatch(/web-app\s+2\/2\s+1\s+0\s+0\s+0\s+1\s+0\s+0/);
     expect(result.stdout).not.toContain('\u001b[');
     expect(t.api().received[0]?.authorization).toBe('Bearer sk-test-key-1234');
   });

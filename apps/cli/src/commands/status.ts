@@ -32,6 +32,9 @@ export default class Status extends StratavoreCommand {
             align: 'right',
           },
           { header: 'RUNNING', value: (p) => String(p.byState.running), align: 'right' },
+          // Claude Code waiting for a person, or done with its turn (hooks).
+          { header: 'WAITING', value: (p) => String(p.byState.waiting ?? 0), align: 'right' },
+          { header: 'IDLE', value: (p) => String(p.byState.idle ?? 0), align: 'right' },
           { header: 'PENDING', value: (p) => String(p.byState.pending), align: 'right' },
           { header: 'STARTING', value: (p) => String(p.byState.starting), align: 'right' },
           { header: 'STOPPING', value: (p) => String(p.byState.stopping), align: 'right' },

@@ -9,6 +9,11 @@ export function paintState(state: RunnerReply['state'], paint: Paint): string {
   switch (state) {
     case 'running':
       return paint('green', state);
+    case 'waiting':
+      // Claude Code needs a person: the state to catch the eye.
+      return paint('bold', paint('cyan', state));
+    case 'idle':
+      return paint('cyan', state);
     case 'pending':
     case 'starting':
     case 'stopping':
@@ -19,6 +24,28 @@ export function paintState(state: RunnerReply['state'], paint: Paint): string {
     case 'stopped':
       return paint('dim', state);
   }
+}
+
+/** What a `waiting` runner waits for, from its Notification type. */
+function waitingFor(reason: string): string {
+  switch (reason) {
+    case 'permission_prompt':
+    case 'worker_permission_prompt':
+      return 'permission';
+    case 'elicitation_dialog':
+      return 'question';
+    case 'idle_prompt':
+      return 'input';
+    default:
+      return reason;
+  }
+}
+
+/** The state, and for a waiting runner what it waits for: `waiting (permission)`. */
+export function describeState(runner: RunnerReply, paint: Paint): string {
+  const state = paintState(runner.state, paint);
+  if (runner.state !== 'waiting' || !runner.activity) return state;
+  return `${state} ${paint('dim', `(${waitingFor(runner.activity.reason)})`)}`;
 }
 
 export function isTerminal(state: RunnerReply['state']): boolean {
@@ -78,7 +105,7 @@ export function renderRunnersTable(
   const columns: TableColumn<RunnerReply>[] = [
     { header: 'ID', value: (r) => r.id },
     { header: 'PROJECT', value: (r) => r.project.name, maxWidth: 24 },
-    { header: 'STATE', value: (r) => paintState(r.state, paint) },
+    { header: 'STATE', value: (r) => describeState(r, paint) },
     { header: 'PID', value: (r) => dash(r.pid), align: 'right' },
     { header: 'CPU', value: (r) => formatPercent(r.cpuPercent), align: 'right' },
     { header: 'MEM', value: (r) => formatBytes(r.memoryBytes), align: 'right' },

@@ -7,7 +7,7 @@ export interface ExpectedRequest {
   /** Path with query, exactly as sent: `/api/v1/runners?project=web`. */
   readonly path: string;
   readonly status?: number;
-  /** JSON answer. */
+  /** JSON answer; a function makes it from the request's JSON body. */
   readonly reply?: unknown;
   /** The JSON body the request must carry (compared with `toEqual` semantics by the test). */
   readonly body?: unknown;
@@ -102,6 +102,10 @@ export class FakeApi {
       return;
     }
     res.writeHead(expected.status ?? 200, { 'content-type': 'application/json' });
-    res.end(expected.reply === undefined ? '' : JSON.stringify(expected.reply));
+    const reply: unknown =
+      typeof expected.reply === 'function'
+        ? (expected.reply as (body: unknown) => unknown)(body)
+        : expected.reply;
+    res.end(reply === undefined ? '' : JSON.stringify(reply));
   }
 }

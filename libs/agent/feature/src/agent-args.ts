@@ -30,10 +30,13 @@ Durations: 500ms, 10s, 5m, 1h or a number of milliseconds.
 Environment: STRATAVORE_RUNNER_ID, STRATAVORE_RUNNER_TOKEN, STRATAVORE_HEARTBEAT_URL,
 STRATAVORE_LOG_DIR (required); STRATAVORE_AGENT_LOG_LEVEL (default info);
 STRATAVORE_CLAUDE_PRICING (JSON pricing overrides for Claude runners); STRATAVORE_PROMPT
-(written to the command's stdin).
+(written to the command's stdin); STRATAVORE_TRANSCRIPT_URL (default the heartbeat URL),
+STRATAVORE_TRANSCRIPT_INTERVAL (default 1m), STRATAVORE_TRANSCRIPT_FINAL_TIMEOUT (default 1m),
+STRATAVORE_TRANSCRIPT_UPLOAD (default true).
 
 A \`claude -p ... --output-format stream-json\` command is read for its session id, token usage,
-cost and outcome; any other command gets heartbeats and resource use only.`;
+cost and outcome, and its transcripts are uploaded to session-store while it runs and when it
+ends; any other command gets heartbeats and resource use only.`;
 
 const DURATION_FLAGS = {
   '--interval': { key: 'intervalMs', defaultMs: 10_000, minMs: 100 },

@@ -5,7 +5,7 @@ import {
   type PricingTable,
   resolvePricingTable,
 } from '@stratavore/claude-code';
-import { type Environment, loadConfig, logLevel, url } from '@stratavore/config';
+import { bool, duration, type Environment, loadConfig, logLevel, url } from '@stratavore/config';
 import { z } from 'zod';
 
 /** JSON pricing overrides (docs/claude-code.md) resolved against the shipped table. */
@@ -57,6 +57,19 @@ export const agentConfigSchema = z.object({
    * child does not see the variable. Unset: stdin is /dev/null.
    */
   STRATAVORE_PROMPT: z.string().optional(),
+  /**
+   * `STRATAVORE_TRANSCRIPT_URL`: base URL of session-store for transcript uploads. Default the
+   * heartbeat URL (the single-node daemon serves both).
+   */
+  STRATAVORE_TRANSCRIPT_URL: url(['http', 'https']).optional(),
+  /** `STRATAVORE_TRANSCRIPT_UPLOAD`: `false` keeps Claude transcripts on this machine only. */
+  STRATAVORE_TRANSCRIPT_UPLOAD: bool().optional(),
+  /** `STRATAVORE_TRANSCRIPT_INTERVAL`: between uploads of changed transcripts. Default 1m. */
+  STRATAVORE_TRANSCRIPT_INTERVAL: duration()
+    .refine((ms) => ms >= 1_000, { error: 'expected at least 1s' })
+    .optional(),
+  /** `STRATAVORE_TRANSCRIPT_FINAL_TIMEOUT`: how long the last upload may retry. Default 1m. */
+  STRATAVORE_TRANSCRIPT_FINAL_TIMEOUT: duration().optional(),
 });
 
 export type AgentConfig = z.output<typeof agentConfigSchema>;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 
@@ -186,12 +187,23 @@ export class GrowingUsage implements UsageSource {
     };
   }
 
+  private readonly listeners: Array<() => void> = [];
+
   counters(): HeartbeatCounters {
     return { ...this.current };
   }
 
   sessionId(): string | null {
     return null;
+  }
+
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** As if Claude Code's hooks said it waits for a person now. */
+  changed(): void {
+    for (const listener of this.listeners) listener();
   }
 }
 
@@ -211,20 +223,64 @@ export class RecordingLogger implements AgentLogger {
   }
 }
 
+/** A transcript upload the recording server received. */
+export interface RecordedTranscript {
+  readonly sessionId: string;
+  readonly kind: string;
+  readonly authorization: string | undefined;
+  readonly contentType: string | undefined;
+  readonly bytes: Buffer;
+  readonly sha256: string;
+}
+
+const TRANSCRIPT_PATH = /^\/api\/v1\/sessions\/([^/]+)\/transcripts\/([^/]+)$/;
+
 /**
  * Plays heartbeat-ingest over real HTTP: validates and keeps every body, always answers
- * `continue` with `intervalMs`.
+ * `continue` with `intervalMs`. As the daemon does on the same port, it also takes transcript
+ * uploads (`PUT /api/v1/sessions/:id/transcripts/:kind`): kept whole in `transcripts`, answered
+ * with their metadata.
  */
 export async function startRecordingIngest(intervalMs: number): Promise<{
   url: string;
   bodies: HeartbeatRequest[];
+  transcripts: RecordedTranscript[];
   stop(): Promise<void>;
 }> {
   const bodies: HeartbeatRequest[] = [];
+  const transcripts: RecordedTranscript[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      const transcript = req.method === 'PUT' ? TRANSCRIPT_PATH.exec(req.url ?? '') : null;
+      if (transcript) {
+        const bytes = Buffer.concat(chunks);
+        const sha256 = createHash('sha256').update(bytes).digest('hex');
+        const kind = decodeURIComponent(transcript[2] ?? '');
+        transcripts.push({
+          sessionId: decodeURIComponent(transcript[1] ?? ''),
+          kind,
+          authorization: req.headers.authorization,
+          contentType: req.headers['content-type'],
+          bytes,
+          sha256,
+        });
+        const lines = bytes.toString('latin1').split('\n').length - (bytes.at(-1) === 0x0a ? 1 : 0);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            kind: kind === 'main' ? 'main' : 'subagent',
+            agentId: kind === 'main' ? null : kind.slice('subagent-'.length),
+            size: bytes.length,
+            lineCount: bytes.length === 0 ? 0 : lines,
+            sha256,
+            uploadedAt: new Date().toISOString(),
+            uploadedBy: '00000000-0000-4000-8000-000000000000',
+          }),
+        );
+        return;
+      }
       bodies.push(heartbeatRequestSchema.parse(JSON.parse(Buffer.concat(chunks).toString())));
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ desiredState: 'continue', intervalMs }));
@@ -234,6 +290,7 @@ export async function startRecordingIngest(intervalMs: number): Promise<{
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     bodies,
+    transcripts,
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -12,10 +12,12 @@ import {
   type ModelUsage,
   type SessionResult,
   ZERO_HEARTBEAT_COUNTERS,
-} from '@stratavore/contracts';
+} from '@stratavore/contracts/heartbeat';
 
 import { type AgentLogger } from './agent-logger';
 import { type ClaudeHeadlessCommand } from './claude-command';
+import { type ClaudeHookInput } from './claude-hooks';
+import { ClaudeSessionActivity } from './claude-session-activity';
 import { type LineSink } from './line-splitter';
 import { type UsageSource } from './usage-source';
 
@@ -50,6 +52,9 @@ export class ClaudeHeadlessUsageSource implements UsageSource, LineSink {
   private highWater: HeartbeatCounters = { ...ZERO_HEARTBEAT_COUNTERS };
   private transcriptPath: string | null = null;
   private ended = false;
+  /** From Claude Code's hooks, when the agent installed them (headless: never idle). */
+  readonly activity = new ClaudeSessionActivity('headless');
+  private readonly listeners: Array<() => void> = [];
 
   constructor(private readonly options: ClaudeHeadlessUsageSourceOptions) {
     this.run = new StreamJsonRun({ resumed: options.command.resumed, origin: 'stdout' });
@@ -57,6 +62,15 @@ export class ClaudeHeadlessUsageSource implements UsageSource, LineSink {
 
   line(text: string): void {
     this.run.feedLine(text);
+  }
+
+  /** One Claude Code hook input (the agent's hook listener). */
+  hook(input: ClaudeHookInput): void {
+    if (this.activity.hook(input)) for (const listener of this.listeners) listener();
+  }
+
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
   }
 
   overflow(bytes: number): void {
@@ -135,6 +149,7 @@ export class ClaudeHeadlessUsageSource implements UsageSource, LineSink {
     }
     const cwd = this.run.init()?.cwd ?? this.options.cwd;
     const outcome = this.run.outcome();
+    const activity = this.activity.activity();
     return {
       sessionId,
       models,
@@ -144,8 +159,9 @@ export class ClaudeHeadlessUsageSource implements UsageSource, LineSink {
       cwd: cwd === '' ? null : cwd,
       transcriptPath: this.locateTranscript(cwd, sessionId),
       resumedFrom: this.options.command.resumedFrom,
-      // Headless runs never wait for a person; the interactive adapter sets this.
-      waitingForInput: false,
+      // A headless run never idles; it waits only if a hook said so (a prompt it cannot show).
+      waitingForInput: activity !== null && activity.state !== 'working',
+      ...(activity === null ? {} : { activity }),
       result: outcome === null ? null : sessionResult(outcome),
     };
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,11 @@ import {
 } from '@stratavore/testing';
 
 import { type AgentConfig } from './agent-config';
-import { RecordingLogger, startRecordingIngest } from './agent-fakes.test-support';
+import {
+  type RecordedTranscript,
+  RecordingLogger,
+  startRecordingIngest,
+} from './agent-fakes.test-support';
 import { childLogFile, runAgent } from './run-agent';
 
 // The real Claude Code CLI (the pinned devDependency, see docs/claude-code.md) under the agent,
@@ -25,6 +30,24 @@ const MODEL = 'claude-sonnet-4-5';
 const TEST_TIMEOUT_MS = 240_000;
 
 const startIngest = () => startRecordingIngest(500);
+
+async function sha256Of(path: string): Promise<string> {
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
+}
+
+/** The last upload of the session's main transcript. */
+function lastUpload(uploads: readonly RecordedTranscript[], sessionId: string) {
+  const last = uploads.filter((u) => u.sessionId === sessionId && u.kind === 'main').at(-1);
+  return (
+    last && {
+      sha256: last.sha256,
+      authorization: last.authorization,
+      contentType: last.contentType,
+    }
+  );
+}
 
 /** The counters the agent must report for these served responses. */
 function countersOf(served: readonly ServedResponse[]) {
@@ -146,6 +169,12 @@ describe('the agent around the real Claude Code CLI', () => {
           sessionId as string,
         );
         expect(existsSync(transcript)).toBe(true);
+        // The transcript reached session-store's endpoint byte for byte, with the runner token.
+        expect(lastUpload(ingest.transcripts, sessionId as string)).toEqual({
+          sha256: await sha256Of(transcript),
+          authorization: 'Bearer token',
+          contentType: 'application/x-ndjson',
+        });
         expect(final?.session).toMatchObject({
           sessionId,
           models: modelsOf(served),
@@ -188,6 +217,10 @@ describe('the agent around the real Claude Code CLI', () => {
           resumedFrom: sessionId,
           result: { subtype: 'success', isError: false },
         });
+        // The CLI appended to the same file; the resumed runner's upload replaces the first one.
+        expect(lastUpload(ingest.transcripts, sessionId as string)?.sha256).toBe(
+          await sha256Of(transcript),
+        );
       } finally {
         await ingest.stop();
       }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-import { StratavoreApiClient } from '@stratavore/api-client';
+import { HttpHeartbeatClient } from '@stratavore/api-client/heartbeat';
 import { transcriptRelativePath } from '@stratavore/claude-code';
 import { SystemClock } from '@stratavore/core';
 
@@ -12,6 +12,7 @@ import { type AgentLogger } from './agent-logger';
 import { childEnvironment, NodeChildLauncher } from './child-process';
 import { parseClaudeHeadlessCommand } from './claude-command';
 import { ClaudeHeadlessUsageSource, type TranscriptLocator } from './claude-headless-usage-source';
+import { installClaudeHooks } from './claude-hooks';
 import { ProcfsTreeSampler } from './process-tree-sampler';
 import {
   type AgentOutcome,
@@ -19,6 +20,7 @@ import {
   type RunnerSupervisorDeps,
 } from './runner-supervisor';
 import { TimerScheduler } from './scheduler';
+import { transcriptUploadsFor } from './transcript-uploader';
 import { ZeroUsageSource } from './usage-source';
 
 /** Reported as `agentVersion` in every heartbeat. */
@@ -43,8 +45,11 @@ export function childLogFile(config: AgentConfig): string {
   return join(config.STRATAVORE_LOG_DIR, `${config.STRATAVORE_RUNNER_ID}.log`);
 }
 
-/** Runs the command under supervision and resolves when it ended and was reported. */
-export function runAgent(options: RunAgentOptions): Promise<AgentOutcome> {
+/**
+ * Runs the command under supervision and resolves when it ended and was reported. A Claude Code
+ * headless command also gets the agent's hooks (docs/claude-code.md, "Hooks").
+ */
+export async function runAgent(options: RunAgentOptions): Promise<AgentOutcome> {
   const { args, config } = options;
   const cwd = options.cwd ?? process.cwd();
   const env = childEnvironment(options.env ?? process.env);
@@ -52,8 +57,12 @@ export function runAgent(options: RunAgentOptions): Promise<AgentOutcome> {
   if (claude !== null) {
     options.logger.info({ command: args.command[0] }, 'reading Claude Code stream-json for usage');
   }
+  const hooks =
+    claude === null
+      ? null
+      : await installClaudeHooks(args.command, cwd, (input) => claude.hook(input), options.logger);
   const deps: RunnerSupervisorDeps = {
-    client: new StratavoreApiClient({
+    client: new HttpHeartbeatClient({
       baseUrl: config.STRATAVORE_HEARTBEAT_URL,
       token: config.STRATAVORE_RUNNER_TOKEN,
       timeoutMs: Math.min(10_000, Math.max(1_000, args.intervalMs)),
@@ -74,18 +83,33 @@ export function runAgent(options: RunAgentOptions): Promise<AgentOutcome> {
     logger: options.logger,
     ...options.overrides,
   };
-  return new RunnerSupervisor(
+  const transcripts = transcriptUploadsFor(config, deps);
+  const outcome = new RunnerSupervisor(
     {
       runnerId: config.STRATAVORE_RUNNER_ID,
-      command: args.command,
+      command: hooks?.command ?? args.command,
       agentVersion: AGENT_VERSION,
       intervalMs: args.intervalMs,
       stopTimeoutMs: args.stopTimeoutMs,
       finalReportTimeoutMs: args.finalReportTimeoutMs,
       stopSignal: options.stopSignal,
     },
-    deps,
+    transcripts === null ? deps : { ...deps, launcher: transcripts.launcher },
   ).run();
+  try {
+    // The agent exits once the last transcript upload is done too (or its deadline passed).
+    return await (transcripts === null
+      ? outcome
+      : outcome.then(async (result) => {
+          await transcripts.finish();
+          return result;
+        }));
+  } finally {
+    await hooks?.listener?.stop();
+    if (claude !== null && hooks?.listener) {
+      options.logger.info({ hooks: claude.activity.hookCounts() }, 'Claude Code hooks received');
+    }
+  }
 }
 
 /** The Claude headless adapter when the command is `claude -p ... --output-format stream-json`. */

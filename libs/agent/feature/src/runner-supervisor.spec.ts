@@ -91,6 +91,34 @@ describe('RunnerSupervisor', () => {
     (t.child as FakeChild).exit({ code: 0, signal: null });
   });
 
+  it('sends a heartbeat at once when the session changed (Claude waits), not on backoff', async () => {
+    const t = setUp({ script: [CONTINUE, CONTINUE, unavailable(), CONTINUE, CONTINUE] });
+    await t.scheduler.runUntil(() => t.client.bodies.length === 1);
+    await settle();
+    // Half way through the pause, a hook says Claude waits for a person.
+    t.clock.advance(400);
+    t.usage.changed();
+    await t.scheduler.runUntil(() => t.client.bodies.length === 2);
+    expect(t.client.bodies.map((b) => b.sentAt)).toEqual([
+      '2026-03-01T00:00:00.000Z',
+      '2026-03-01T00:00:00.400Z',
+    ]);
+    // Then the interval again, and a change during the backoff after a failure waits for it.
+    await t.scheduler.runUntil(() => t.client.bodies.length === 3);
+    expect(t.client.bodies[2]?.sentAt).toBe('2026-03-01T00:00:01.400Z');
+    await settle();
+    const backoffMs = t.scheduler.requestedDelays.at(-1) ?? 0;
+    t.usage.changed();
+    await t.scheduler.runUntil(() => t.client.bodies.length === 4);
+    expect(Date.parse(t.client.bodies[3]?.sentAt ?? '')).toBe(
+      Date.parse('2026-03-01T00:00:01.400Z') + backoffMs,
+    );
+
+    (t.child as FakeChild).exit({ code: 0, signal: null });
+    await t.scheduler.runUntil(() => t.outcome() !== undefined);
+    t.client.assertConsumed();
+  });
+
   it('keeps the child running through failures, backs off, and loses no counters', async () => {
     const t = setUp({
       script: [CONTINUE, unavailable(), unreachable(), unavailable(), CONTINUE, CONTINUE],

@@ -1,12 +1,12 @@
 import { constants } from 'node:os';
 
-import { ApiError, type HeartbeatClient, NetworkError } from '@stratavore/api-client';
+import { ApiError, type HeartbeatClient, NetworkError } from '@stratavore/api-client/heartbeat';
 import {
   type HeartbeatAnswer,
   type HeartbeatExit,
   type HeartbeatRequest,
   type HeartbeatStatus,
-} from '@stratavore/contracts';
+} from '@stratavore/contracts/heartbeat';
 import { type Clock } from '@stratavore/core';
 
 import { AgentException } from './agent.exception';
@@ -79,6 +79,9 @@ export class RunnerSupervisor {
   private child: RunningChild | undefined;
   private childExit: ChildExit | undefined;
   private cancelKill: (() => void) | undefined;
+  /** Ends the current pause between heartbeats (the usage source reported a change). */
+  private wakeUp: (() => void) | undefined;
+  private woken = false;
 
   constructor(
     private readonly options: RunnerSupervisorOptions,
@@ -107,6 +110,10 @@ export class RunnerSupervisor {
       this.cancelKill?.();
     });
 
+    this.deps.usage.onChange?.(() => {
+      this.woken = true;
+      this.wakeUp?.();
+    });
     const onStopSignal = () => this.requestStop('agent-signal');
     this.options.stopSignal?.addEventListener('abort', onStopSignal, { once: true });
     if (this.options.stopSignal?.aborted) onStopSignal();
@@ -147,6 +154,8 @@ export class RunnerSupervisor {
     let failures = 0;
     while (this.childExit === undefined) {
       const startedAt = this.nowMs();
+      // Whatever changed so far goes out with this heartbeat.
+      this.woken = false;
       const delivery = await this.beat('running', child.pid);
       if (this.childExit !== undefined) return;
 
@@ -178,7 +187,13 @@ export class RunnerSupervisor {
           break;
       }
       const wake = new AbortController();
+      // A change reported since the heartbeat was built goes out at once, unless backing off.
+      if (delivery.kind === 'delivered') {
+        if (this.woken) delayMs = 0;
+        this.wakeUp = () => wake.abort();
+      }
       await Promise.race([this.deps.scheduler.sleep(delayMs, wake.signal), exited]);
+      this.wakeUp = undefined;
       wake.abort();
     }
   }

@@ -2,7 +2,7 @@ import {
   type HeartbeatCounters,
   type HeartbeatSession,
   ZERO_HEARTBEAT_COUNTERS,
-} from '@stratavore/contracts';
+} from '@stratavore/contracts/heartbeat';
 
 /**
  * Where token usage comes from. Counters are cumulative since the runner started; the agent
@@ -17,6 +17,12 @@ export interface UsageSource {
    * sources that understand the agent CLI; absent until a session id is known.
    */
   session?(): HeartbeatSession | undefined;
+  /**
+   * Registers a listener called when the session changed in a way worth reporting at once
+   * (Claude Code waits for a person, or works again): the supervisor then sends a heartbeat
+   * without waiting for the interval.
+   */
+  onChange?(listener: () => void): void;
 }
 
 /** A plain command uses no tokens. */

@@ -14,12 +14,14 @@ const positiveInteger = z.union([z.string(), z.number()]).transform((value, ctx)
 
 /**
  * The gateway's environment: `API_RATE_LIMIT` requests per API key per
- * `API_RATE_LIMIT_WINDOW` (default 600 per 1m), `API_REQUEST_TIMEOUT` (default 10s).
+ * `API_RATE_LIMIT_WINDOW` (default 600 per 1m), `API_REQUEST_TIMEOUT` (default 10s),
+ * `API_KEY_CACHE_TTL` (default 10s; 0 verifies every request against the database).
  */
 export const gatewayEnvSchema = z.object({
   API_RATE_LIMIT: positiveInteger.default(600),
   API_RATE_LIMIT_WINDOW: duration().default(60_000),
   API_REQUEST_TIMEOUT: duration().default(10_000),
+  API_KEY_CACHE_TTL: duration().default(10_000),
 });
 
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;
@@ -30,5 +32,6 @@ export function gatewayOptionsFromEnv(databaseUrl: string, env: GatewayEnv): Gat
     databaseUrl,
     rateLimit: { limit: env.API_RATE_LIMIT, windowMs: env.API_RATE_LIMIT_WINDOW },
     requestTimeoutMs: env.API_REQUEST_TIMEOUT,
+    apiKeyCache: { ttlMs: env.API_KEY_CACHE_TTL },
   };
 }

@@ -397,7 +397,7 @@ describe('api-gateway over HTTP', () => {
       expect(response.json.runners).toEqual({
         active: 4,
         queued: 0,
-        byState: { pending: 1, starting: 0, running: 3, stopping: 0 },
+        byState: { pending: 1, starting: 0, running: 3, waiting: 0, idle: 0, stopping: 0 },
       });
       expect(response.json.services).toEqual({
         gateway: { status: 'up' },

@@ -10,11 +10,13 @@ import {
 } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { GatewayDatabase } from '@stratavore/api-gateway-data-access';
+import { CLOCK, type Clock } from '@stratavore/core';
 
 import { BudgetServiceClient } from './api/budget-service.client';
 import { BudgetsController } from './api/budgets.controller';
 import { ProjectNames } from './api/project-names';
 import { ProjectsController } from './api/projects.controller';
+import { RunnerAttachController } from './api/runner-attach.controller';
 import { RunnerLivenessEnricher } from './api/runner-liveness.enricher';
 import { RunnerManagerClient } from './api/runner-manager.client';
 import { RunnersController } from './api/runners.controller';
@@ -22,6 +24,7 @@ import { SessionResumeController } from './api/session-resume.controller';
 import { SessionStoreClient } from './api/session-store.client';
 import { SessionsController } from './api/sessions.controller';
 import { StatusController } from './api/status.controller';
+import { WorktreesController } from './api/worktrees.controller';
 import {
   GATEWAY_OPTIONS,
   type GatewayOptions,
@@ -34,9 +37,11 @@ import { EventsController } from './events/events.controller';
 import { GatewayExceptionFilter } from './http/gateway-exception.filter';
 import { ApiKeyGuard } from './keys/api-key.guard';
 import { ApiKeyService } from './keys/api-key.service';
-import { GATEWAY_DATABASE, KEY_RANDOMNESS } from './keys/api-key.tokens';
+import { GATEWAY_DATABASE, KEY_RANDOMNESS, VERIFIED_KEY_CACHE } from './keys/api-key.tokens';
 import { ApiKeyThrottlerGuard } from './keys/api-key-throttler.guard';
 import { ApiKeysController } from './keys/api-keys.controller';
+import { SlidingWindowRateLimitStorage } from './keys/sliding-window-rate-limit.storage';
+import { VerifiedKeyCache } from './keys/verified-key-cache';
 
 @Injectable()
 class GatewayDatabaseLifecycle implements OnApplicationShutdown {
@@ -69,17 +74,20 @@ export class ApiGatewayModule {
           throttlers: [
             { name: 'default', ttl: options.rateLimit.windowMs, limit: options.rateLimit.limit },
           ],
+          storage: new SlidingWindowRateLimitStorage(),
         }),
       ],
       controllers: [
         ProjectsController,
         RunnersController,
+        RunnerAttachController,
         StatusController,
         ApiKeysController,
         EventsController,
         SessionsController,
         SessionResumeController,
         BudgetsController,
+        WorktreesController,
       ],
       providers: [
         { provide: GATEWAY_OPTIONS, useValue: options },
@@ -95,6 +103,11 @@ export class ApiGatewayModule {
           },
         },
         { provide: KEY_RANDOMNESS, useValue: (size: number) => randomBytes(size) },
+        {
+          provide: VERIFIED_KEY_CACHE,
+          inject: [CLOCK],
+          useFactory: (clock: Clock) => new VerifiedKeyCache(options.apiKeyCache, clock),
+        },
         GatewayDatabaseLifecycle,
         ApiKeyService,
         ApiKeyGuard,

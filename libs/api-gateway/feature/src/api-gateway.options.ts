@@ -11,6 +11,17 @@ export const gatewayOptionsSchema = z.strictObject({
       windowMs: z.number().int().positive().default(60_000),
     })
     .default({ limit: 600, windowMs: 60_000 }),
+  /**
+   * Verified API keys kept in memory (docs/architecture.md, "The API gateway"): `ttlMs` is how long
+   * another replica may still accept a key revoked elsewhere (0: every request asks the
+   * database); `maxEntries` bounds the memory.
+   */
+  apiKeyCache: z
+    .strictObject({
+      ttlMs: z.number().int().nonnegative().default(10_000),
+      maxEntries: z.number().int().positive().default(10_000),
+    })
+    .default({ ttlMs: 10_000, maxEntries: 10_000 }),
   /** How long a request to a service may take before the answer is a 504. */
   requestTimeoutMs: z.number().int().positive().default(10_000),
   /**

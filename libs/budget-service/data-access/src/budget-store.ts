@@ -135,6 +135,50 @@ interface PeriodRow {
   used_usd_micros: string;
 }
 
+/** `alias.column AS prefix_column, ...` of a column list above. */
+function aliased(columns: string, alias: string, prefix = ''): string {
+  return columns
+    .split(',')
+    .map((column) => column.trim())
+    .map((column) => `${alias}.${column} AS ${prefix}${column}`)
+    .join(', ');
+}
+
+const PERIOD_COLUMN_NAMES = PERIOD_COLUMNS.split(',').map((column) => column.trim());
+
+/** A {@link PeriodRow} from a row holding its columns under `p_`. */
+function periodRowOf(row: Record<string, unknown>): PeriodRow {
+  const out: Record<string, unknown> = {};
+  for (const column of PERIOD_COLUMN_NAMES) out[column] = row[`p_${column}`];
+  return out as unknown as PeriodRow;
+}
+
+const STANDINGS_SQL = `
+  SELECT ${aliased(BUDGET_COLUMNS, 'b')}, ${aliased(PERIOD_COLUMNS, 'p', 'p_')},
+         coalesce(r.tokens, 0) AS reserved_tokens, coalesce(r.usd_micros, 0) AS reserved_usd_micros,
+         coalesce(f.thresholds, '{}') AS fired
+  FROM budget.budgets b
+  LEFT JOIN budget.periods p ON p.budget_id = b.id AND p.closed_at IS NULL
+  LEFT JOIN LATERAL (
+    SELECT sum(remaining_tokens) AS tokens, sum(remaining_usd_micros) AS usd_micros
+    FROM budget.reservations
+    WHERE budget_id = b.id AND released_at IS NULL AND expires_at > $2
+  ) r ON true
+  LEFT JOIN LATERAL (
+    SELECT array_agg(threshold ORDER BY threshold) AS thresholds
+    FROM budget.threshold_firings WHERE budget_id = b.id AND period_id = p.id
+  ) f ON true
+  WHERE b.scope_key = ANY($1::text[])
+  ORDER BY b.scope_key`;
+
+type StandingRow = BudgetRow &
+  Record<string, unknown> & {
+    p_id: string | null;
+    reserved_tokens: string;
+    reserved_usd_micros: string;
+    fired: Array<string | number>;
+  };
+
 const RESERVATION_COLUMNS = `reservation_id, budget_id, runner_id, project_id, estimate_tokens,
   estimate_usd_micros, remaining_tokens, remaining_usd_micros, ttl_ms, created_at, expires_at,
   released_at, release_reason`;
@@ -319,6 +363,17 @@ function readsOn(manager: EntityManager): BudgetReads {
       );
       for (const row of rows) fired.get(row.period_id)?.push(Number(row.threshold));
       return fired;
+    },
+
+    async standings(scopeKeys, now) {
+      if (scopeKeys.length === 0) return [];
+      const rows = await manager.query<StandingRow[]>(STANDINGS_SQL, [[...scopeKeys], now]);
+      return rows.map((row) => ({
+        budget: toBudget(row),
+        period: row.p_id === null ? null : toPeriod(periodRowOf(row)),
+        reserved: { tokens: num(row.reserved_tokens), usdMicros: num(row.reserved_usd_micros) },
+        fired: row.fired.map(Number),
+      }));
     },
 
     async duePeriods(now, limit) {

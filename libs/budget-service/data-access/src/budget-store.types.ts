@@ -24,6 +24,17 @@ export interface UsageDayRow {
   readonly events: number;
 }
 
+/**
+ * A budget with its open period (`null` when it has none: being set or removed right now), what
+ * its holding reservations hold at a moment, and the thresholds fired in that period.
+ */
+export interface BudgetStanding {
+  readonly budget: Budget;
+  readonly period: BudgetPeriodState | null;
+  readonly reserved: Amounts;
+  readonly fired: number[];
+}
+
 /** What every unit of work can read (no ORM types). */
 export interface BudgetReads {
   /** Ordered by scope key (`global` first). `scopeKeys` narrows to those scopes. */
@@ -36,6 +47,12 @@ export interface BudgetReads {
   reservedIn(budgetIds: readonly string[], now: Date): Promise<Map<string, Amounts>>;
   /** Thresholds fired per period (1 = exceeded), ascending. */
   firedThresholds(periodIds: readonly string[]): Promise<Map<string, number[]>>;
+  /**
+   * The budgets of these scopes, each with its open period, reserved sums at `now` and fired
+   * thresholds, in one query (what `listBudgets`, `openPeriods`, `reservedIn` and
+   * `firedThresholds` read in four). Ordered by scope key.
+   */
+  standings(scopeKeys: readonly string[], now: Date): Promise<BudgetStanding[]>;
   /** Open periods whose end is at or before `now`, earliest first. */
   duePeriods(now: Date, limit: number): Promise<DuePeriod[]>;
   /** The earliest end of any open period (when the roller must act next). */

@@ -469,4 +469,51 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
       softOverruns: [{ dimension: 'usd', enforcement: 'soft', limit: 5, used: 6, left: 0 }],
     });
   });
+
+  it('checks a launch from one read of the standings, equal to the views, rolling a due period first', async () => {
+    h.clock.set('2026-09-01T10:00:00.000Z');
+    const scope = project();
+    const { budget } = await set({ scope, limitTokens: 1000, warnThresholds: [0.5] });
+    await reserve({
+      reservationId: randomUUID(),
+      runnerId: randomUUID(),
+      projectId: scope.projectId,
+      estimate: { tokens: 300 },
+    });
+    await book({ projectId: scope.projectId, input: 600, observedAt: '2026-09-01T10:00:01.000Z' });
+    const check = (tokens: number) =>
+      h.handler.handle(
+        'budgets.check',
+        { projectId: scope.projectId, projectName: 'api', estimate: { tokens } },
+        meta,
+      ) as Promise<CheckBudgetReply>;
+    const list = () =>
+      h.handler.handle('budgets.list', { projectId: scope.projectId }, meta) as Promise<{
+        budgets: BudgetView[];
+      }>;
+
+    const allowed = await check(100);
+    expect(allowed).toMatchObject({ allowed: true, refusals: [], message: null });
+    expect(allowed.budgets).toEqual((await list()).budgets);
+    expect(allowed.budgets.find((b) => b.id === budget.id)).toMatchObject({
+      used: { tokens: 600 },
+      reserved: { tokens: 300 },
+      left: { tokens: 100 },
+      thresholdsFired: [0.5],
+      status: 'warning',
+    });
+    expect(await check(101)).toMatchObject({ allowed: false, refusals: [{ left: 100 }] });
+
+    // Past the period's end with no roller running: the check rolls it before answering.
+    h.clock.set('2026-09-02T00:00:05.000Z');
+    const next = await check(1000);
+    expect(next.allowed).toBe(true);
+    expect(next.budgets.find((b) => b.id === budget.id)).toMatchObject({
+      periodStart: '2026-09-02T00:00:00.000Z',
+      used: { tokens: 0 },
+      reserved: { tokens: 0 },
+      thresholdsFired: [],
+    });
+    expect(next.budgets).toEqual((await list()).budgets);
+  });
 });

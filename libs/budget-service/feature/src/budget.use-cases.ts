@@ -95,12 +95,23 @@ export class BudgetQueries {
     return viewOf(snapshot);
   }
 
-  /** The budgets covering a project (global first), as they stand now. */
+  /**
+   * The budgets covering a project (global first), as they stand now: one query (the check of
+   * every launch), unless a period is due, which {@link snapshots} rolls first.
+   */
   async covering(projectId: string): Promise<BudgetSnapshot[]> {
-    const budgets = await this.deps.store.read((reads) =>
-      reads.listBudgets({ scopeKeys: coveringScopes(projectId).map(scopeKey) }),
+    const now = this.deps.clock.now();
+    const standings = await this.deps.store.read((reads) =>
+      reads.standings(coveringScopes(projectId).map(scopeKey), now),
     );
-    return this.snapshots(budgets);
+    const current: BudgetSnapshot[] = [];
+    for (const { budget, period, reserved, fired } of standings) {
+      if (period === null || (period.end !== null && period.end.getTime() <= now.getTime())) {
+        return this.snapshots(standings.map((standing) => standing.budget));
+      }
+      current.push({ budget, period, reserved, fired });
+    }
+    return current;
   }
 
   /**

@@ -56,8 +56,16 @@ describe('heartbeat schema and store on PostgreSQL', () => {
         registeredAt: new Date('2026-01-01T00:00:00.000Z'),
       };
       const eventId = '33333333-3333-4333-8333-333333333333';
-      expect(await store.runOnce('t', eventId, (r) => r.register(registration))).toBe('processed');
-      expect(await store.runOnce('t', eventId, (r) => r.register(registration))).toBe('duplicate');
+      const inserted: boolean[] = [];
+      const register = async (id: string) =>
+        store.runOnce('t', id, async (r) => {
+          inserted.push(await r.register(registration));
+        });
+      expect(await register(eventId)).toBe('processed');
+      expect(await register(eventId)).toBe('duplicate');
+      // Another event registering the same runner changes nothing.
+      expect(await register('33333333-3333-4333-8333-555555555555')).toBe('processed');
+      expect(inserted).toEqual([true, false]);
       expect(await store.findRunnerIdByTokenHash('ab'.repeat(32))).toBe(RUNNER);
       await store.runOnce('t', '33333333-3333-4333-8333-444444444444', async (r) => {
         expect(await r.setDesiredState(RUNNER, 'stop')).toBe(true);
@@ -72,6 +80,23 @@ describe('heartbeat schema and store on PostgreSQL', () => {
       expect(await store.listActiveRunners()).toEqual([
         expect.objectContaining({ runnerId: RUNNER, lastHeartbeatAt: null }),
       ]);
+      const access = {
+        runnerId: RUNNER,
+        projectId: PROJECT,
+        tokenHash: 'ab'.repeat(32),
+        intervalMs: 5_000,
+        desiredState: 'stop',
+        ended: false,
+      };
+      expect(
+        await store.findRunnerAccess([RUNNER, '33333333-3333-4333-8333-666666666666']),
+      ).toEqual([access]);
+      expect(await store.listActiveRunnerAccess()).toEqual([access]);
+      await store.runOnce('t', '33333333-3333-4333-8333-777777777777', async (r) => {
+        expect(await r.markEnded(RUNNER, new Date())).toBe(true);
+      });
+      expect(await store.listActiveRunnerAccess()).toEqual([]);
+      expect(await store.findRunnerAccess([RUNNER])).toEqual([{ ...access, ended: true }]);
     } finally {
       await store.close();
     }

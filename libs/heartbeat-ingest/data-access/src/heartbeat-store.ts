@@ -11,6 +11,7 @@ import {
   type RegisteredRunner,
   type RegistryDesiredState,
   type RegistryWrites,
+  type RunnerAccess,
   type RunnerRegistration,
   type StaleDecision,
 } from './heartbeat-store.types';
@@ -127,6 +128,25 @@ function toActive(row: ActiveRow): ActiveRunner {
   };
 }
 
+const ACCESS_SELECT = `SELECT runner_id, project_id, token_hash, interval_ms, desired_state, ended
+  FROM heartbeat.runners`;
+
+type AccessRow = Pick<
+  RunnerRow,
+  'runner_id' | 'project_id' | 'token_hash' | 'interval_ms' | 'desired_state' | 'ended'
+>;
+
+function toAccess(row: AccessRow): RunnerAccess {
+  return {
+    runnerId: row.runner_id,
+    projectId: row.project_id,
+    tokenHash: row.token_hash,
+    intervalMs: row.interval_ms,
+    desiredState: row.desired_state,
+    ended: row.ended,
+  };
+}
+
 const ACTIVE_SELECT = `SELECT r.runner_id, r.project_id, r.interval_ms, r.registered_at,
     l.last_heartbeat_at, r.stale_reported_at
   FROM heartbeat.runners r LEFT JOIN heartbeat.liveness l ON l.runner_id = r.runner_id
@@ -148,13 +168,15 @@ export interface StoredLiveness {
 function registryWritesOn(manager: EntityManager): RegistryWrites {
   return {
     async register(r: RunnerRegistration) {
-      await manager.query(
+      const rows = await manager.query<unknown[]>(
         `INSERT INTO heartbeat.runners
            (runner_id, project_id, token_hash, interval_ms, registered_at)
          VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (runner_id) DO NOTHING`,
+         ON CONFLICT (runner_id) DO NOTHING
+         RETURNING 1`,
         [r.runnerId, r.projectId, r.tokenHash, r.intervalMs, r.registeredAt],
       );
+      return rowCount(rows) > 0;
     },
     async setDesiredState(runnerId: string, desiredState: RegistryDesiredState) {
       const rows = await manager.query<unknown[]>(
@@ -174,7 +196,7 @@ function registryWritesOn(manager: EntityManager): RegistryWrites {
   };
 }
 
-/** TypeORM answers an UPDATE ... RETURNING with `[rows, count]`. */
+/** TypeORM answers an UPDATE ... RETURNING with `[rows, count]`, an INSERT with the rows. */
 function rowCount(result: unknown[]): number {
   if (result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
     return result[1];
@@ -212,6 +234,22 @@ export class HeartbeatStore {
       [runnerId],
     );
     return rows[0] ? toRunner(rows[0]) : null;
+  }
+
+  /** What heartbeats of each of `runnerIds` are checked against; unknown ids are absent. */
+  async findRunnerAccess(runnerIds: readonly string[]): Promise<RunnerAccess[]> {
+    if (runnerIds.length === 0) return [];
+    const rows = await this.dataSource.query<AccessRow[]>(
+      `${ACCESS_SELECT} WHERE runner_id = ANY($1::uuid[])`,
+      [runnerIds],
+    );
+    return rows.map(toAccess);
+  }
+
+  /** The access of every runner that has not ended (a replica's registry cache at start). */
+  async listActiveRunnerAccess(): Promise<RunnerAccess[]> {
+    const rows = await this.dataSource.query<AccessRow[]>(`${ACCESS_SELECT} WHERE NOT ended`);
+    return rows.map(toAccess);
   }
 
   /** The runner a token hash belongs to, if any. */
@@ -315,19 +353,22 @@ export class HeartbeatStore {
   /**
    * One flush of buffered heartbeats, in one transaction: locks the registry rows of
    * `runnerIds` (in id order, so concurrent flushes cannot deadlock), lets `decide` plan from
-   * what is recorded, then writes the plan with one statement per table: one
+   * what is recorded (it may take its time: the rows stay locked), then writes the plan with one statement per table: one
    * `UPDATE ... FROM unnest(...)` of the registry, one multi-row
    * `INSERT ... ON CONFLICT DO UPDATE` of the liveness, one multi-row outbox insert.
    * Unknown runner ids are not passed to `decide`.
    */
-  async flush(runnerIds: readonly string[], decide: (locked: RegisteredRunner[]) => FlushPlan) {
+  async flush(
+    runnerIds: readonly string[],
+    decide: (locked: RegisteredRunner[]) => FlushPlan | Promise<FlushPlan>,
+  ) {
     return withTransaction(this.dataSource, async (manager) => {
       const rows = await manager.query<RunnerRow[]>(
         `SELECT ${RUNNER_COLUMNS} FROM heartbeat.runners
          WHERE runner_id = ANY($1::uuid[]) ORDER BY runner_id FOR UPDATE`,
         [runnerIds],
       );
-      const plan = decide(rows.map(toRunner));
+      const plan = await decide(rows.map(toRunner));
       await this.writeProgress(manager, plan);
       await this.writeLiveness(manager, plan);
       await this.outbox.append(manager, plan.events);

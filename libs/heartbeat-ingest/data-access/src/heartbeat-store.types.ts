@@ -50,6 +50,16 @@ export interface RegisteredRunner {
   readonly session: SessionProgress;
 }
 
+/**
+ * What a heartbeat is checked against and answered with: who the runner is, its token hash,
+ * interval and desired state, and whether it ended. All but `desiredState` and `ended` are fixed
+ * at registration; those two only move forward (`run` -> `stop`, not ended -> ended).
+ */
+export type RunnerAccess = Pick<
+  RegisteredRunner,
+  'runnerId' | 'projectId' | 'tokenHash' | 'intervalMs' | 'desiredState' | 'ended'
+>;
+
 /** A `runner.launched` turned into a registry entry. */
 export interface RunnerRegistration {
   readonly runnerId: string;
@@ -61,8 +71,11 @@ export interface RunnerRegistration {
 
 /** Registry changes a consumer makes inside its inbox transaction. */
 export interface RegistryWrites {
-  /** Adds the runner; a second registration of the same id changes nothing. */
-  register(registration: RunnerRegistration): Promise<void>;
+  /**
+   * Adds the runner; a second registration of the same id changes nothing. Returns true when
+   * the row was inserted.
+   */
+  register(registration: RunnerRegistration): Promise<boolean>;
   /** Returns false when the runner is unknown. */
   setDesiredState(runnerId: string, desiredState: RegistryDesiredState): Promise<boolean>;
   /** Returns false when the runner is unknown. */

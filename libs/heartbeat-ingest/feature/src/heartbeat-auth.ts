@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-import { type RegisteredRunner } from '@stratavore/heartbeat-ingest-data-access';
+import { type RunnerAccess } from '@stratavore/heartbeat-ingest-data-access';
 
 import { HeartbeatErrorCode, HeartbeatException } from './heartbeat.exception';
 
@@ -34,7 +34,7 @@ export interface HeartbeatAuthFacts {
   /** sha256 of the presented token. */
   readonly presentedHash: string;
   /** The runner named in the body, as registered (`null`: unknown). */
-  readonly runner: RegisteredRunner | null;
+  readonly runner: RunnerAccess | null;
   /** Looks up whose token the hash is; asked only when it is not the named runner's. */
   readonly ownerOf: (tokenHash: string) => Promise<string | null>;
 }
@@ -46,7 +46,7 @@ export interface HeartbeatAuthFacts {
  * sha256 digest exists, which reveals nothing usable about any token. An ended runner with a
  * valid token is a 409, so its agent learns to stop.
  */
-export async function authorizeHeartbeat(facts: HeartbeatAuthFacts): Promise<RegisteredRunner> {
+export async function authorizeHeartbeat(facts: HeartbeatAuthFacts): Promise<RunnerAccess> {
   const { runner, presentedHash } = facts;
   if (runner && sameDigest(presentedHash, runner.tokenHash)) {
     if (runner.ended) {

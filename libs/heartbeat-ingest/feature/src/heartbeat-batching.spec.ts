@@ -2,7 +2,7 @@ import { type FlushPlan, type RegisteredRunner } from '@stratavore/heartbeat-ing
 
 import { type FlushStore, HeartbeatBatchWriter, type Scheduler } from './heartbeat-batch-writer';
 import { HeartbeatBuffer } from './heartbeat-buffer';
-import { exitOutcome, planFlush } from './heartbeat-flush-planner';
+import { exitOutcome, planFlush, planFlushInSlices } from './heartbeat-flush-planner';
 import { heartbeatIngestMetrics } from './heartbeat-ingest.metrics';
 import { buffered, registered, testEvents } from './heartbeat-ingest.test-support';
 
@@ -20,25 +20,54 @@ class ManualScheduler implements Scheduler {
   }
 }
 
-/** A strict fake store: records every flush and fails when told to. */
+/**
+ * A strict fake store: records every flush, fails when told to, and when `held` keeps each
+ * flush open until the test releases it.
+ */
 class FakeFlushStore implements FlushStore {
   readonly flushes: Array<{ ids: readonly string[]; plan: FlushPlan }> = [];
+  readonly started: Array<readonly string[]> = [];
+  private readonly releases: Array<() => void> = [];
   failNext = false;
+  held = false;
   constructor(private readonly rows: RegisteredRunner[]) {}
-  flush(ids: readonly string[], decide: (locked: RegisteredRunner[]) => FlushPlan) {
+  async flush(
+    ids: readonly string[],
+    decide: (locked: RegisteredRunner[]) => FlushPlan | Promise<FlushPlan>,
+  ) {
+    this.started.push(ids);
+    if (this.held) await new Promise<void>((resolve) => this.releases.push(resolve));
     if (this.failNext) {
       this.failNext = false;
-      return Promise.reject(new Error('database down'));
+      throw new Error('database down');
     }
-    const plan = decide(this.rows.filter((r) => ids.includes(r.runnerId)));
+    const plan = await decide(this.rows.filter((r) => ids.includes(r.runnerId)));
     this.flushes.push({ ids, plan });
-    return Promise.resolve(plan);
+    return plan;
+  }
+  /** Lets the flush in progress commit. */
+  release(): void {
+    this.releases.shift()?.();
+  }
+}
+
+/** Resolves once `condition` holds, checked after pending callbacks ran (each event-loop turn). */
+async function until(condition: () => boolean): Promise<void> {
+  for (let turns = 0; ; turns += 1) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (condition()) return;
+    if (turns > 1_000) throw new Error('condition never held');
   }
 }
 
 const silentLogger = { warn: () => undefined, error: () => undefined };
 
-function writer(store: FlushStore, scheduler: Scheduler, maxEntries = 100) {
+function writer(
+  store: FlushStore,
+  scheduler: Scheduler,
+  maxEntries = 100,
+  flushed?: (locked: readonly RegisteredRunner[]) => void,
+) {
   return new HeartbeatBatchWriter({
     store,
     events: testEvents(),
@@ -46,8 +75,14 @@ function writer(store: FlushStore, scheduler: Scheduler, maxEntries = 100) {
     scheduler,
     metrics: heartbeatIngestMetrics(),
     logger: silentLogger,
+    flushed,
   });
 }
+
+const C = '11111111-1111-4111-8111-333333333333';
+const D = '11111111-1111-4111-8111-444444444444';
+const E = '11111111-1111-4111-8111-555555555555';
+const STRANGER = '11111111-1111-4111-8111-666666666666';
 
 describe('HeartbeatBuffer', () => {
   it('keeps one entry per runner, the highest seq winning', () => {
@@ -99,7 +134,7 @@ describe('HeartbeatBatchWriter', () => {
     const w = writer(store, new ManualScheduler(), 2);
     await w.accept(buffered(A));
     await w.accept(buffered(B));
-    expect(store.flushes).toHaveLength(1);
+    await until(() => store.flushes.length === 1);
     await w.accept(buffered(A, { seq: 2, status: 'exited', exit: { code: 0, signal: null } }), {
       durable: true,
     });
@@ -107,6 +142,93 @@ describe('HeartbeatBatchWriter', () => {
     await w.accept(buffered(B, { seq: 2 }));
     await w.stop();
     expect(store.flushes).toHaveLength(3);
+  });
+
+  it('answers the heartbeat that fills the buffer at once and starts one flush for it', async () => {
+    const store = new FakeFlushStore([A, B, C, D, E].map((id) => registered(id)));
+    store.held = true;
+    const w = writer(store, new ManualScheduler(), 2);
+    await w.accept(buffered(A));
+    await w.accept(buffered(B));
+    await until(() => store.started.length === 1);
+    // The flush is still open: heartbeats that fill the buffer again neither wait nor start more.
+    await w.accept(buffered(C));
+    await w.accept(buffered(D));
+    await w.accept(buffered(E));
+    expect(store.started).toEqual([[A, B]]);
+    expect(w.buffered).toBe(3);
+    store.release();
+    // Still full once it committed: the next full batch starts without waiting for a heartbeat.
+    await until(() => store.started.length === 2);
+    expect(store.started[1]).toEqual([C, D]);
+    store.release();
+    await until(() => store.flushes.length === 2);
+    expect(w.buffered).toBe(1);
+  });
+
+  it('after a failed flush, leaves a full buffer to the timer until the next interval', async () => {
+    const store = new FakeFlushStore([A, B, C, D].map((id) => registered(id)));
+    let now = 0;
+    const w = new HeartbeatBatchWriter({
+      store,
+      events: testEvents(),
+      policy: { flushIntervalMs: 1_000, maxEntries: 2 },
+      scheduler: new ManualScheduler(),
+      metrics: heartbeatIngestMetrics(),
+      logger: silentLogger,
+      now: () => now,
+    });
+    store.failNext = true;
+    await w.accept(buffered(A));
+    await w.accept(buffered(B));
+    // The failed flush put its heartbeats back.
+    await until(() => store.started.length === 1 && w.buffered === 2);
+    await w.accept(buffered(C));
+    expect(store.started).toHaveLength(1);
+    now += 1_000;
+    await w.accept(buffered(D));
+    await until(() => store.flushes.length === 2);
+    expect(store.flushes.map((f) => f.ids)).toEqual([
+      [A, B],
+      [C, D],
+    ]);
+  });
+
+  it('writes at most maxEntries runners per transaction', async () => {
+    const store = new FakeFlushStore([A, B, C, D, E].map((id) => registered(id)));
+    store.held = true;
+    const w = writer(store, new ManualScheduler(), 2);
+    for (const id of [A, B, C, D, E]) await w.accept(buffered(id));
+    const flushed = w.flush();
+    store.held = false;
+    store.release();
+    await flushed;
+    expect(store.flushes.map((f) => f.ids)).toEqual([[A, B], [C, D], [E]]);
+  });
+
+  it('writes an exit report first, in a batch of at most maxEntries', async () => {
+    const store = new FakeFlushStore([A, B, C].map((id) => registered(id)));
+    const w = writer(store, new ManualScheduler(), 2);
+    await w.accept(buffered(A));
+    await w.accept(buffered(C, { seq: 2, status: 'exited', exit: { code: 0, signal: null } }), {
+      durable: true,
+    });
+    expect(store.flushes.map((f) => f.ids)).toEqual([[C, A]]);
+  });
+
+  it('hands the registry rows each committed flush locked to the registry cache', async () => {
+    const locked: string[][] = [];
+    const store = new FakeFlushStore([registered(A), registered(B)]);
+    const w = writer(store, new ManualScheduler(), 100, (rows) =>
+      locked.push(rows.map((r) => r.runnerId)),
+    );
+    await w.accept(buffered(A));
+    store.failNext = true;
+    await expect(w.flush()).rejects.toThrow('database down');
+    expect(locked).toEqual([]);
+    await w.accept(buffered(B));
+    await w.flush();
+    expect(locked).toEqual([[A, B]]);
   });
 
   it('keeps the heartbeats of a failed flush for the next one', async () => {
@@ -160,6 +282,34 @@ describe('planFlush', () => {
       'usage.reported',
     ]);
     expect(planFlush([], [exited], events).unknown).toEqual([A]);
+  });
+
+  it('plans in slices with a pause between two, to the same plan', async () => {
+    const ids = [A, B, C, D, E];
+    const counters = {
+      inputTokens: 7,
+      outputTokens: 1,
+      cacheCreationTokens: 0,
+      cacheReadTokens: 0,
+    };
+    const locked = ids.map((id) => registered(id));
+    const entries = [...ids.map((id) => buffered(id, { counters })), buffered(STRANGER)];
+    let pauses = 0;
+    const sliced = await planFlushInSlices(locked, entries, testEvents(), {
+      sliceSize: 2,
+      pause: () => {
+        pauses += 1;
+        return Promise.resolve();
+      },
+    });
+    const whole = planFlush(locked, entries, testEvents());
+    expect(pauses).toBe(2);
+    expect(sliced.unknown).toEqual([STRANGER]);
+    expect(sliced.plan.progress).toEqual(whole.plan.progress);
+    expect(sliced.plan.liveness).toEqual(whole.plan.liveness);
+    expect(sliced.plan.events.map((e) => [e.type, e.subject])).toEqual(
+      whole.plan.events.map((e) => [e.type, e.subject]),
+    );
   });
 
   it('maps an exit to completed, failed or stopped', () => {

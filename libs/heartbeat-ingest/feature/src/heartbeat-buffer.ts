@@ -44,6 +44,25 @@ export class HeartbeatBuffer {
     return taken;
   }
 
+  /**
+   * Takes at most `count` entries, the longest buffered first; `first` (a runner id) is taken
+   * before the others when buffered.
+   */
+  take(count: number, first?: string): BufferedHeartbeat[] {
+    const taken: BufferedHeartbeat[] = [];
+    const head = first === undefined ? undefined : this.entries.get(first);
+    if (head && count > 0) {
+      taken.push(head);
+      this.entries.delete(head.report.runnerId);
+    }
+    for (const [runnerId, entry] of this.entries) {
+      if (taken.length >= count) break;
+      taken.push(entry);
+      this.entries.delete(runnerId);
+    }
+    return taken;
+  }
+
   /** Puts back entries of a failed flush, unless a newer report arrived meanwhile. */
   restore(entries: readonly BufferedHeartbeat[]): void {
     for (const entry of entries) {

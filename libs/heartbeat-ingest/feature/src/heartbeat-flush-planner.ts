@@ -60,20 +60,62 @@ export function planFlush(
   entries: readonly BufferedHeartbeat[],
   events: HeartbeatEventFactory,
 ): PlannedFlush {
-  const byRunner = new Map(entries.map((e) => [e.report.runnerId, e]));
-  const progress: RunnerProgress[] = [];
-  const liveness: LivenessRow[] = [];
-  const envelopes: FlushPlan['events'][number][] = [];
-  const resets: CounterReset[] = [];
-  const seen = new Set<string>();
+  const planning = new FlushPlanning(entries, events);
+  for (const runner of locked) planning.add(runner);
+  return planning.result();
+}
 
-  for (const runner of locked) {
-    const entry = byRunner.get(runner.runnerId);
-    if (!entry) continue;
-    seen.add(runner.runnerId);
+/**
+ * {@link planFlush} in slices of `sliceSize` runners, awaiting `pause` between two slices: each
+ * event costs a contract check and an HMAC (tens of microseconds), so a batch whose heartbeats
+ * all carry events would otherwise hold the event loop for milliseconds at a time.
+ */
+export async function planFlushInSlices(
+  locked: readonly RegisteredRunner[],
+  entries: readonly BufferedHeartbeat[],
+  events: HeartbeatEventFactory,
+  slicing: { readonly sliceSize: number; readonly pause: () => Promise<void> },
+): Promise<PlannedFlush> {
+  const planning = new FlushPlanning(entries, events);
+  for (let i = 0; i < locked.length; i += 1) {
+    if (i > 0 && i % slicing.sliceSize === 0) await slicing.pause();
+    planning.add(locked[i]!);
+  }
+  return planning.result();
+}
+
+/** The plan of one flush, one locked runner at a time. */
+class FlushPlanning {
+  private readonly byRunner: Map<string, BufferedHeartbeat>;
+  private readonly progress: RunnerProgress[] = [];
+  private readonly liveness: LivenessRow[] = [];
+  private readonly events: FlushPlan['events'][number][] = [];
+  private readonly resets: CounterReset[] = [];
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly entries: readonly BufferedHeartbeat[],
+    private readonly factory: HeartbeatEventFactory,
+  ) {
+    this.byRunner = new Map(entries.map((e) => [e.report.runnerId, e]));
+  }
+
+  result(): PlannedFlush {
+    const unknown = this.entries.map((e) => e.report.runnerId).filter((id) => !this.seen.has(id));
+    return {
+      plan: { progress: this.progress, liveness: this.liveness, events: this.events },
+      resets: this.resets,
+      unknown,
+    };
+  }
+
+  add(runner: RegisteredRunner): void {
+    const entry = this.byRunner.get(runner.runnerId);
+    if (!entry) return;
+    this.seen.add(runner.runnerId);
     const { report, receivedAt, correlationId } = entry;
     const ref = { runnerId: runner.runnerId, projectId: runner.projectId };
-    liveness.push({
+    this.liveness.push({
       runnerId: runner.runnerId,
       lastHeartbeatAt: receivedAt,
       sentAt: new Date(report.sentAt),
@@ -101,12 +143,12 @@ export function planFlush(
       const usage = computeUsageDelta(runner.counters, report.counters);
       const cost = computeCostDelta(runner.session, session);
       const reset = cost.reset ? [...usage.resets, 'costUsd' as const] : usage.resets;
-      if (reset.length > 0) resets.push({ runnerId: runner.runnerId, counters: reset });
+      if (reset.length > 0) this.resets.push({ runnerId: runner.runnerId, counters: reset });
       if (hasUsage(usage.delta) || (cost.deltaUsd ?? 0) > 0) {
         const sessionId = report.sessionId ?? session?.sessionId ?? null;
         const model = singleModel(session);
-        envelopes.push(
-          events.build('usage.reported', runner.runnerId, correlationId, {
+        this.events.push(
+          this.factory.build('usage.reported', runner.runnerId, correlationId, {
             ...ref,
             ...(sessionId === null ? {} : { sessionId }),
             ...(model === undefined ? {} : { model }),
@@ -120,8 +162,8 @@ export function planFlush(
       if (session) {
         const current = sessionDigest(session);
         if (current !== digest) {
-          envelopes.push(
-            events.build('session.reported', runner.runnerId, correlationId, {
+          this.events.push(
+            this.factory.build('session.reported', runner.runnerId, correlationId, {
               ...ref,
               seq: report.seq,
               observedAt: receivedAt.toISOString(),
@@ -141,8 +183,8 @@ export function planFlush(
     }
 
     if (!runner.ended && runner.startedAt === null) {
-      envelopes.push(
-        events.build('heartbeat.first-received', runner.runnerId, correlationId, {
+      this.events.push(
+        this.factory.build('heartbeat.first-received', runner.runnerId, correlationId, {
           ...ref,
           seq: report.seq,
           pid: report.pid,
@@ -156,8 +198,8 @@ export function planFlush(
 
     if (!runner.ended && report.exit !== undefined && runner.exitReportedAt === null) {
       const outcome = exitOutcome(report.exit, runner.desiredState);
-      envelopes.push(
-        events.build('heartbeat.exited', runner.runnerId, correlationId, {
+      this.events.push(
+        this.factory.build('heartbeat.exited', runner.runnerId, correlationId, {
           ...ref,
           ...outcome,
           exitCode: report.exit.code,
@@ -170,9 +212,6 @@ export function planFlush(
       changed = true;
     }
 
-    if (changed) progress.push(next);
+    if (changed) this.progress.push(next);
   }
-
-  const unknown = entries.map((e) => e.report.runnerId).filter((id) => !seen.has(id));
-  return { plan: { progress, liveness, events: envelopes }, resets, unknown };
 }

@@ -7,8 +7,16 @@ import { type HeartbeatIngestModuleOptions } from './heartbeat-ingest.module';
 export const heartbeatIngestConfigSchema = z.object({
   /** `HEARTBEAT_FLUSH_INTERVAL`: write buffered heartbeats at least this often. Default 1s. */
   HEARTBEAT_FLUSH_INTERVAL: duration().default(1_000),
-  /** `HEARTBEAT_FLUSH_MAX_ENTRIES`: write as soon as this many runners are buffered. Default 500. */
-  HEARTBEAT_FLUSH_MAX_ENTRIES: z.coerce.number().int().positive().default(500),
+  /**
+   * `HEARTBEAT_FLUSH_MAX_ENTRIES`: most runners one flush transaction writes; a flush starts as
+   * soon as this many are buffered. Default 200.
+   */
+  HEARTBEAT_FLUSH_MAX_ENTRIES: z.coerce.number().int().positive().default(200),
+  /**
+   * `HEARTBEAT_REGISTRY_TTL`: how long a replica trusts its cached copy of a runner's registry
+   * row without reading it again (events and flushes refresh it meanwhile). Default 30s.
+   */
+  HEARTBEAT_REGISTRY_TTL: duration().pipe(z.number().int().positive()).default(30_000),
   /** `HEARTBEAT_DEFAULT_INTERVAL`: a runner's interval when `runner.launched` has none. 10s. */
   HEARTBEAT_DEFAULT_INTERVAL: duration().default(10_000),
   /** `STALE_AFTER_INTERVALS`: silent intervals before a runner is stale. Default 3. */
@@ -45,6 +53,7 @@ export function heartbeatIngestOptionsFromEnv(
       maxEntries: env.HEARTBEAT_FLUSH_MAX_ENTRIES,
     },
     defaultIntervalMs: env.HEARTBEAT_DEFAULT_INTERVAL,
+    registryTtlMs: env.HEARTBEAT_REGISTRY_TTL,
     stale: {
       staleAfterIntervals: env.STALE_AFTER_INTERVALS,
       checkIntervalMs: env.STALE_CHECK_INTERVAL,

@@ -13,6 +13,15 @@ export function heartbeatIngestMetrics() {
       help: 'Time from the agent sending a heartbeat (sentAt) to its receipt.',
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300],
     }),
+    registryLookups: counter<'result'>({
+      name: 'stratavore_heartbeat_registry_lookups_total',
+      help: 'Runner lookups of heartbeats: cached (no database read), loaded (read), unknown.',
+      labelNames: ['result'],
+    }),
+    registryCached: gauge({
+      name: 'stratavore_heartbeat_registry_cached_runners',
+      help: 'Runners held in this replica registry cache (at the last sweep).',
+    }),
     flushSize: histogram({
       name: 'stratavore_heartbeat_flush_size',
       help: 'Runners written per heartbeat flush.',

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 import {
   type BeforeApplicationShutdown,
   type DynamicModule,
@@ -27,9 +29,12 @@ import { IngestHeartbeat } from './ingest-heartbeat.use-case';
 import { LivenessResponder } from './liveness.responder';
 import {
   HEARTBEAT_INGEST_CONSUMER,
+  REGISTRY_FOLLOW_PATTERNS,
   REGISTRY_PATTERNS,
   RunnerRegistryConsumer,
+  RunnerRegistryFollower,
 } from './runner-registry.consumer';
+import { RunnerRegistryCache } from './runner-registry-cache';
 import { StaleRunnerDetector } from './stale-runner-detector';
 import { type StaleRules } from './stale-runner-rules';
 
@@ -40,6 +45,23 @@ export interface HeartbeatIngestModuleOptions {
   readonly batch: BatchPolicy;
   /** A runner's interval when `runner.launched` carries none (ms). */
   readonly defaultIntervalMs: number;
+  /**
+   * How long this replica trusts its cached registry row of a runner without reading it again
+   * (default 30 000 ms); events and flushes refresh it meanwhile.
+   */
+  readonly registryTtlMs?: number;
+  /**
+   * Names this replica's transient queue of registry changes
+   * (`<consumer>.registry.<instanceId>`); default: random per process.
+   */
+  readonly instanceId?: string;
+  /**
+   * The registry consumer's queue and inbox name (default `heartbeat-ingest`); replicas share
+   * it. Tests give each suite its own.
+   */
+  readonly consumer?: string;
+  /** Monotonic milliseconds of the registry cache's TTL; tests pass a manual one. */
+  readonly monotonicNow?: () => number;
   readonly stale: StaleRules & { readonly checkIntervalMs: number };
   /** Leadership campaign interval (default 2 000 ms). */
   readonly leadershipIntervalMs?: number;
@@ -52,6 +74,7 @@ export interface HeartbeatIngestModuleOptions {
 }
 
 export const HEARTBEAT_STORE = Symbol('HEARTBEAT_STORE');
+const DEFAULT_REGISTRY_TTL_MS = 30_000;
 export const HEARTBEAT_INGEST_OPTIONS = Symbol('HEARTBEAT_INGEST_OPTIONS');
 const STALE_DETECTION = Symbol('STALE_DETECTION');
 
@@ -62,9 +85,11 @@ interface StaleDetection {
 }
 
 /**
- * Starts the consumer, the `liveness.get` responder, the flush timer and the leadership campaign
- * with the app; on shutdown stops consuming, answering and detecting, then (after the HTTP server
- * closed) writes what is buffered and closes the pool.
+ * Starts, with the app: this replica's transient subscription to registry changes, the registry
+ * consumer, the registry cache (preloaded with the active runners, swept every TTL), the
+ * `liveness.get` responder, the flush timer and the leadership campaign. On shutdown stops
+ * consuming, following, answering and detecting, then (after the HTTP server closed) writes what
+ * is buffered and closes the pool.
  */
 @Injectable()
 export class HeartbeatIngestLifecycle
@@ -72,8 +97,10 @@ export class HeartbeatIngestLifecycle
 {
   private readonly logger = new Logger('HeartbeatIngest');
   private subscription: Subscription | null = null;
+  private following: Subscription | null = null;
   private responder: Subscription | null = null;
   private detectorTimer: { cancel(): void } | null = null;
+  private sweepTimer: { cancel(): void } | null = null;
   private checking: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -81,38 +108,61 @@ export class HeartbeatIngestLifecycle
     @Inject(HEARTBEAT_STORE) private readonly store: HeartbeatStore,
     @Inject(HeartbeatBatchWriter) private readonly writer: HeartbeatBatchWriter,
     @Inject(RunnerRegistryConsumer) private readonly consumer: RunnerRegistryConsumer,
+    @Inject(RunnerRegistryCache) private readonly cache: RunnerRegistryCache,
     @Inject(LivenessResponder) private readonly liveness: LivenessResponder,
     @Inject(STALE_DETECTION) private readonly detection: StaleDetection,
     @Inject(HEARTBEAT_INGEST_OPTIONS) private readonly options: HeartbeatIngestModuleOptions,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    const consumer = this.options.consumer ?? HEARTBEAT_INGEST_CONSUMER;
+    const scheduler = this.options.scheduler ?? timerScheduler;
+    // Follow changes first, so none committed during the bulk read below goes unseen.
+    const follower = new RunnerRegistryFollower((change) => this.cache.apply(change));
+    this.following = await this.bus.subscribe(
+      {
+        consumer: `${consumer}.registry.${this.options.instanceId ?? randomBytes(4).toString('hex')}`,
+        patterns: REGISTRY_FOLLOW_PATTERNS,
+        transient: true,
+      },
+      follower.handle,
+    );
     this.subscription = await this.bus.subscribe(
-      { consumer: HEARTBEAT_INGEST_CONSUMER, patterns: REGISTRY_PATTERNS },
+      { consumer, patterns: REGISTRY_PATTERNS },
       this.consumer.handle,
+    );
+    try {
+      this.cache.confirm(await this.store.listActiveRunnerAccess());
+    } catch (error) {
+      // Not fatal: each runner is then read on its first heartbeat.
+      this.logger.warn(`could not preload the registry cache: ${String(error)}`);
+    }
+    this.sweepTimer = scheduler.every(this.options.registryTtlMs ?? DEFAULT_REGISTRY_TTL_MS, () =>
+      this.cache.sweep(),
     );
     this.responder = await this.bus.respond(HEARTBEAT_INGEST_SERVICE, this.liveness.handle);
     this.writer.start();
     this.detection.leadership.start();
-    this.detectorTimer = (this.options.scheduler ?? timerScheduler).every(
-      this.options.stale.checkIntervalMs,
-      () => {
-        this.checking = this.checking.then(() =>
-          this.detection.detector.check().catch((error: unknown) => {
-            this.logger.error(`stale-runner check failed: ${String(error)}`);
-          }),
-        );
-      },
-    );
+    this.detectorTimer = scheduler.every(this.options.stale.checkIntervalMs, () => {
+      this.checking = this.checking.then(() =>
+        this.detection.detector.check().catch((error: unknown) => {
+          this.logger.error(`stale-runner check failed: ${String(error)}`);
+        }),
+      );
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.detectorTimer?.cancel();
     this.detectorTimer = null;
+    this.sweepTimer?.cancel();
+    this.sweepTimer = null;
     await this.checking;
     await this.detection.leadership.stop();
     await this.subscription?.cancel();
     this.subscription = null;
+    await this.following?.cancel();
+    this.following = null;
     await this.responder?.cancel();
     this.responder = null;
   }
@@ -126,10 +176,12 @@ export class HeartbeatIngestLifecycle
 }
 
 /**
- * heartbeat-ingest inside a Nest application: `POST /api/v1/heartbeat`, batched writes, the
- * `liveness.get` responder (bus service `heartbeat-ingest`), the registry consumer and the
- * stale-runner detector. Opens its pool on schema `heartbeat` (migrated at boot). Needs `MESSAGE_BUS`, `CLOCK` and `ID_GENERATOR` from the service runtime,
- * whose `messaging` migrations create the outbox and inbox this module writes to.
+ * heartbeat-ingest inside a Nest application: `POST /api/v1/heartbeat` (checked against this
+ * replica's registry cache), batched writes, the `liveness.get` responder (bus service
+ * `heartbeat-ingest`), the registry consumer and the stale-runner detector. Opens its pool on
+ * schema `heartbeat` (migrated at boot). Needs `MESSAGE_BUS`, `CLOCK` and `ID_GENERATOR` from the
+ * service runtime, whose `messaging` migrations create the outbox and inbox this module writes
+ * to.
  */
 @Module({})
 export class HeartbeatIngestModule {
@@ -156,9 +208,24 @@ export class HeartbeatIngestModule {
             new HeartbeatEventFactory({ clock, ids, signingKey: options.signingKey }),
         },
         {
+          provide: RunnerRegistryCache,
+          inject: [HEARTBEAT_STORE],
+          useFactory: (store: HeartbeatStore) =>
+            new RunnerRegistryCache({
+              source: store,
+              ttlMs: options.registryTtlMs ?? DEFAULT_REGISTRY_TTL_MS,
+              metrics,
+              now: options.monotonicNow,
+            }),
+        },
+        {
           provide: HeartbeatBatchWriter,
-          inject: [HEARTBEAT_STORE, HeartbeatEventFactory],
-          useFactory: (store: HeartbeatStore, events: HeartbeatEventFactory) => {
+          inject: [HEARTBEAT_STORE, HeartbeatEventFactory, RunnerRegistryCache],
+          useFactory: (
+            store: HeartbeatStore,
+            events: HeartbeatEventFactory,
+            cache: RunnerRegistryCache,
+          ) => {
             const logger = new Logger('HeartbeatBatchWriter');
             return new HeartbeatBatchWriter({
               store,
@@ -167,24 +234,40 @@ export class HeartbeatIngestModule {
               scheduler: options.scheduler,
               metrics,
               logger: { warn: (m) => logger.warn(m), error: (m) => logger.error(m) },
+              flushed: (locked) => cache.confirm(locked),
             });
           },
         },
         {
           provide: IngestHeartbeat,
-          inject: [HEARTBEAT_STORE, HeartbeatBatchWriter, CLOCK],
-          useFactory: (store: HeartbeatStore, writer: HeartbeatBatchWriter, clock: Clock) =>
-            new IngestHeartbeat({ registry: store, sink: writer, clock, metrics }),
+          inject: [HEARTBEAT_STORE, RunnerRegistryCache, HeartbeatBatchWriter, CLOCK],
+          useFactory: (
+            store: HeartbeatStore,
+            cache: RunnerRegistryCache,
+            writer: HeartbeatBatchWriter,
+            clock: Clock,
+          ) =>
+            new IngestHeartbeat({
+              registry: {
+                findRunner: (runnerId) => cache.find(runnerId),
+                findRunnerIdByTokenHash: (hash) => store.findRunnerIdByTokenHash(hash),
+              },
+              sink: writer,
+              clock,
+              metrics,
+            }),
         },
         {
           provide: RunnerRegistryConsumer,
-          inject: [HEARTBEAT_STORE],
-          useFactory: (store: HeartbeatStore) => {
+          inject: [HEARTBEAT_STORE, RunnerRegistryCache],
+          useFactory: (store: HeartbeatStore, cache: RunnerRegistryCache) => {
             const logger = new Logger('RunnerRegistryConsumer');
             return new RunnerRegistryConsumer({
               store,
               defaultIntervalMs: options.defaultIntervalMs,
               logger: { warn: (m) => logger.warn(m) },
+              committed: (change) => cache.apply(change),
+              consumer: options.consumer,
             });
           },
         },
@@ -238,7 +321,7 @@ export class HeartbeatIngestModule {
         },
         HeartbeatIngestLifecycle,
       ],
-      exports: [HEARTBEAT_STORE, HeartbeatBatchWriter, StaleRunnerDetector],
+      exports: [HEARTBEAT_STORE, HeartbeatBatchWriter, RunnerRegistryCache, StaleRunnerDetector],
     };
   }
 }

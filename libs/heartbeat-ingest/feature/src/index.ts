@@ -11,6 +11,7 @@ export * from './heartbeat-ingest.module';
 export * from './ingest-heartbeat.use-case';
 export * from './liveness.responder';
 export * from './runner-registry.consumer';
+export * from './runner-registry-cache';
 export * from './session-progress';
 export * from './stale-runner-detector';
 export * from './stale-runner-rules';

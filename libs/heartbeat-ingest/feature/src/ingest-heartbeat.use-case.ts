@@ -4,16 +4,19 @@ import {
   heartbeatRequestSchema,
 } from '@stratavore/contracts';
 import { type Clock } from '@stratavore/core';
-import { type RegisteredRunner } from '@stratavore/heartbeat-ingest-data-access';
+import { type RunnerAccess } from '@stratavore/heartbeat-ingest-data-access';
 
 import { HeartbeatErrorCode, HeartbeatException } from './heartbeat.exception';
 import { authorizeHeartbeat, bearerToken, hashRunnerToken } from './heartbeat-auth';
 import { type BufferedHeartbeat } from './heartbeat-buffer';
 import { type HeartbeatIngestMetrics } from './heartbeat-ingest.metrics';
 
-/** The registry reads a heartbeat needs. */
+/**
+ * The registry reads a heartbeat needs: the named runner (this replica's registry cache) and,
+ * only to tell a 403 from a 401, whose token a mismatching hash is (the database).
+ */
 export interface RegistryReads {
-  findRunner(runnerId: string): Promise<RegisteredRunner | null>;
+  findRunner(runnerId: string): Promise<RunnerAccess | null>;
   findRunnerIdByTokenHash(tokenHash: string): Promise<string | null>;
 }
 
@@ -46,7 +49,8 @@ export function parseHeartbeat(body: unknown): HeartbeatRequest {
 /**
  * `POST /api/v1/heartbeat`: authenticates the runner token, buffers the report for the next
  * batched write, and answers with the desired state and interval from the registry. An exit
- * report is answered only once it is written: the agent sends it once.
+ * report is answered only once it is written: the agent sends it once. Other reports are
+ * answered as soon as they are buffered, without waiting for any flush.
  */
 export class IngestHeartbeat {
   constructor(private readonly deps: IngestHeartbeatDeps) {}

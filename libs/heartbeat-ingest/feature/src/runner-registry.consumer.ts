@@ -3,6 +3,8 @@ import { type RegistryWrites } from '@stratavore/heartbeat-ingest-data-access';
 import { type DeliveredEvent, type HandlerResult, type InboxResult } from '@stratavore/messaging';
 import { z } from 'zod';
 
+import { type RegistryChange } from './runner-registry-cache';
+
 /** The inbox consumer name and queue of heartbeat-ingest. */
 export const HEARTBEAT_INGEST_CONSUMER = 'heartbeat-ingest';
 
@@ -48,7 +50,8 @@ class RunnerNotRegisteredYet extends Error {}
  * Keeps the registry current from runner-manager's events, once per event (inbox):
  * `runner.launched` registers the runner, `runner.stopping` asks it to stop, a terminal state
  * ends it. An event about a runner not registered yet is retried (its `runner.launched` may
- * still be on its way), then dead-lettered by the bus.
+ * still be on its way), then dead-lettered by the bus. Once a change has committed it is passed
+ * to `committed` (this replica's registry cache).
  */
 export class RunnerRegistryConsumer {
   constructor(
@@ -56,6 +59,9 @@ export class RunnerRegistryConsumer {
       readonly store: RegistryInbox;
       readonly defaultIntervalMs: number;
       readonly logger: ConsumerLogger;
+      readonly committed?: (change: RegistryChange) => void;
+      /** Inbox consumer name (default {@link HEARTBEAT_INGEST_CONSUMER}). */
+      readonly consumer?: string;
     },
   ) {}
 
@@ -83,15 +89,25 @@ export class RunnerRegistryConsumer {
     switch (envelope.type) {
       case 'runner.launched': {
         const data = runnerRegistrationSchema.parse(envelope.data);
-        await this.once(envelope, (registry) =>
-          registry.register({
-            runnerId: data.runnerId,
-            projectId: data.projectId,
-            tokenHash: data.tokenHash,
-            intervalMs: data.heartbeatIntervalMs ?? this.deps.defaultIntervalMs,
-            registeredAt: at,
-          }),
-        );
+        const registration = {
+          runnerId: data.runnerId,
+          projectId: data.projectId,
+          tokenHash: data.tokenHash,
+          intervalMs: data.heartbeatIntervalMs ?? this.deps.defaultIntervalMs,
+          registeredAt: at,
+        };
+        let inserted = false;
+        await this.once(envelope, async (registry) => {
+          inserted = await registry.register(registration);
+        });
+        // Only a row this event inserted is known to hold exactly these values.
+        if (inserted) {
+          const { registeredAt: _registeredAt, ...access } = registration;
+          this.deps.committed?.({
+            kind: 'registered',
+            runner: { ...access, desiredState: 'run', ended: false },
+          });
+        }
         return;
       }
       case 'runner.stopping': {
@@ -101,6 +117,7 @@ export class RunnerRegistryConsumer {
             throw new RunnerNotRegisteredYet(runnerId);
           }
         });
+        this.deps.committed?.({ kind: 'stop-requested', runnerId });
         return;
       }
       case 'runner.stopped':
@@ -110,6 +127,7 @@ export class RunnerRegistryConsumer {
         await this.once(envelope, async (registry) => {
           if (!(await registry.markEnded(runnerId, at))) throw new RunnerNotRegisteredYet(runnerId);
         });
+        this.deps.committed?.({ kind: 'ended', runnerId });
         return;
       }
       default:
@@ -121,6 +139,55 @@ export class RunnerRegistryConsumer {
     envelope: EventEnvelope,
     work: (registry: RegistryWrites) => Promise<void>,
   ): Promise<void> {
-    await this.deps.store.runOnce(HEARTBEAT_INGEST_CONSUMER, envelope.id, work);
+    await this.deps.store.runOnce(
+      this.deps.consumer ?? HEARTBEAT_INGEST_CONSUMER,
+      envelope.id,
+      work,
+    );
   }
+}
+
+/** The events another replica's registry consumer commits that change what heartbeats see. */
+export const REGISTRY_FOLLOW_PATTERNS = [
+  'runner.stopping',
+  'runner.stopped',
+  'runner.completed',
+  'runner.failed',
+] as const;
+
+/**
+ * What an event changes in the registry, without the registry: for a replica's cache, from its
+ * own transient queue. `runner.launched` gives nothing here: a runner is cached from the
+ * registry once its registration has committed (read on first sight), so a heartbeat is never
+ * accepted for a runner whose row a flush would not find.
+ */
+export function registryChangeOf(envelope: EventEnvelope): RegistryChange | null {
+  const ref = runnerRefSchema.safeParse(envelope.data);
+  if (!ref.success) return null;
+  const { runnerId } = ref.data;
+  switch (envelope.type) {
+    case 'runner.stopping':
+      return { kind: 'stop-requested', runnerId };
+    case 'runner.stopped':
+    case 'runner.completed':
+    case 'runner.failed':
+      return { kind: 'ended', runnerId };
+    default:
+      return null;
+  }
+}
+
+/**
+ * Follows registry changes on this replica's transient queue (replicas share the registry
+ * consumer's queue, so each sees only part of its events) and applies them to its cache.
+ * Nothing is retried: the cache's TTL and the next flush correct a lost event.
+ */
+export class RunnerRegistryFollower {
+  constructor(private readonly apply: (change: RegistryChange) => void) {}
+
+  readonly handle = (event: DeliveredEvent): Promise<HandlerResult> => {
+    const change = registryChangeOf(event.envelope);
+    if (change) this.apply(change);
+    return Promise.resolve('ack');
+  };
 }

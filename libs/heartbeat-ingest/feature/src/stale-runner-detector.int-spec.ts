@@ -65,15 +65,15 @@ describe('stale-runner detector on PostgreSQL', () => {
 
   async function register(runners: TestRunner[]): Promise<void> {
     for (const r of runners) {
-      await store.runOnce('test', crypto.randomUUID(), (registry) =>
-        registry.register({
+      await store.runOnce('test', crypto.randomUUID(), async (registry) => {
+        await registry.register({
           runnerId: r.runnerId,
           projectId: r.projectId,
           tokenHash: hashRunnerToken(r.token),
           intervalMs: 10_000,
           registeredAt: clock.now(),
-        }),
-      );
+        });
+      });
     }
   }
 

@@ -219,11 +219,14 @@ describe('OutboxRelay against PostgreSQL and RabbitMQ', () => {
     // First relay: publishes, then hangs forever in markPublished (the process "dies" there).
     const real = new PostgresOutboxStore(dataSource, { leaseMs: 1_000 });
     let marksAttempted = 0;
+    const hung: Array<() => void> = [];
+    let revived = false;
     const dying: OutboxStore = {
       claimBatch: (limit) => real.claimBatch(limit),
-      markPublished: () => {
+      markPublished: (positions) => {
+        if (revived) return real.markPublished(positions);
         marksAttempted++;
-        return new Promise<void>(() => undefined);
+        return new Promise<void>((resolve) => hung.push(resolve));
       },
       markFailed: (...args) => real.markFailed(...args),
       release: (positions) => real.release(positions),
@@ -233,16 +236,23 @@ describe('OutboxRelay against PostgreSQL and RabbitMQ', () => {
     };
     const firstBus = bus();
     await firstBus.connect();
+    // Several batches in flight: the first one's mark hangs, the others queue behind it.
     const first = new OutboxRelay({
       store: dying,
       publisher: firstBus,
       clock: new SystemClock(),
-      options: { batchSize: 100, window: 1, idlePollIntervalMs: 60_000 },
+      options: { batchSize: 20, window: 3, idlePollIntervalMs: 60_000 },
     });
-    await first.start(); // abandoned below, never stopped: it is stuck in markPublished
+    await first.start(); // abandoned below: it is stuck in markPublished until the test ends
+    cleanups.push(() => {
+      revived = true;
+      for (const resolve of hung) resolve();
+      return first.stop();
+    });
     await waitFor(() => marksAttempted === 1 && seen.length >= total, {
       description: 'the first relay to publish everything and hang',
     });
+    expect(marksAttempted).toBe(1);
 
     const secondBus = bus();
     await secondBus.connect();
@@ -348,5 +358,66 @@ describe('OutboxRelay against PostgreSQL and RabbitMQ', () => {
         .map((e) => (e.envelope.data as { seq: number }).seq);
       expect(order).toEqual(Array.from({ length: perSubject }, (_, i) => i));
     }
+  });
+
+  it('(e) two relays share the work: every event published once, each subject in order', async () => {
+    const consumerBus = bus();
+    const seen = await consume(consumerBus, ['test.*', 'marker.*']);
+    // A backlog first, so that both relays find work at once; then writers keep committing.
+    const subjects = Array.from({ length: 40 }, (_, i) => `subject-${i}`);
+    const perSubject = 15;
+    const backlog = 5;
+    for (let seq = 0; seq < backlog; seq++) {
+      await commit(subjects.map((subject) => envelope('test.happened', subject, seq)));
+    }
+    const stores = [new PostgresOutboxStore(dataSource), new PostgresOutboxStore(dataSource)];
+    const relays = await Promise.all(
+      stores.map(async (store) => {
+        const publisher = bus();
+        await publisher.connect();
+        return relay(store, publisher, { batchSize: 25, window: 3 });
+      }),
+    );
+    await Promise.all(relays.map((r) => r.start()));
+    await Promise.all(
+      subjects.map(async (subject) => {
+        for (let seq = backlog; seq < perSubject; seq++) {
+          await commit([envelope('test.happened', subject, seq)]);
+        }
+      }),
+    );
+    const total = subjects.length * perSubject;
+    await waitFor(async () => (await outboxState()).pending === 0, {
+      timeoutMs: 20_000,
+      description: 'every event marked published',
+    });
+    // Stopped relays have every message they published confirmed, hence queued; a marker
+    // published after them arrives after all of them.
+    await Promise.all(relays.map((r) => r.stop()));
+    const [marker] = await consumerBus.publishBatch([
+      {
+        routingKey: 'marker.done',
+        messageId: randomUUID(),
+        body: Buffer.from(JSON.stringify(envelope('marker.done', 'marker', 0))),
+      },
+    ]);
+    expect(marker?.ok).toBe(true);
+    await waitFor(() => seen.some((e) => e.routingKey === 'marker.done'), {
+      description: 'the marker behind every relayed event',
+    });
+
+    const relayed = seen.filter((e) => e.routingKey === 'test.happened');
+    expect(relayed).toHaveLength(total);
+    expect(new Set(relayed.map((e) => e.envelope.id)).size).toBe(total);
+    for (const subject of subjects) {
+      const order = relayed
+        .filter((e) => e.envelope.subject === subject)
+        .map((e) => (e.envelope.data as { seq: number }).seq);
+      expect(order).toEqual(Array.from({ length: perSubject }, (_, i) => i));
+    }
+    const owners = await dataSource.query<Array<{ leased_by: string; n: number }>>(
+      `SELECT leased_by, count(*)::int AS n FROM messaging.outbox GROUP BY leased_by`,
+    );
+    expect(owners.map((o) => o.leased_by).sort()).toEqual(stores.map((s) => s.owner).sort());
   });
 });

@@ -4,12 +4,13 @@ import { z } from 'zod';
 export const outboxRelayOptionsSchema = z
   .object({
     /** Rows claimed (and published) per batch. */
-    batchSize: z.number().int().min(1).max(10_000).default(500),
+    batchSize: z.number().int().min(1).max(10_000).default(1_000),
     /**
-     * Batches in flight at once, each claimed, published with confirms and marked on its own.
-     * A subject is never in two batches at once (the store leases rows per subject in order).
+     * Batches in flight at once: claimed and published one after another without waiting for
+     * the earlier ones' confirms, then settled (marked) in claim order. A subject may be in
+     * several of this relay's batches, never in another relay's.
      */
-    window: z.number().int().min(1).max(64).default(3),
+    window: z.number().int().min(1).max(64).default(4),
     /** How long a batch may wait for broker confirms; unconfirmed messages count as failed. */
     publishTimeoutMs: z.number().int().min(1).default(10_000),
     /** Failed attempts after which a row is dead-lettered. */

@@ -69,7 +69,7 @@ function row(subject: string, attempts = 0): OutboxRecord {
     eventId,
     type: envelope.type,
     subject,
-    envelope,
+    payload: JSON.stringify(envelope),
     attempts,
     createdAt: new Date(0),
   };
@@ -94,11 +94,15 @@ const options: OutboxRelayOptionsInput = {
 };
 
 /** Store fake serving scripted claims; everything it is told is recorded in `log`. */
-function scriptedStore(batches: OutboxRecord[][], extra: Partial<OutboxStore> = {}) {
+function scriptedStore(
+  batches: OutboxRecord[][],
+  extra: Partial<OutboxStore> = {},
+  batchSize = options.batchSize,
+) {
   const log: string[] = [];
   const store = strict<OutboxStore>('store', {
     claimBatch: (limit) => {
-      expect(limit).toBe(options.batchSize);
+      expect(limit).toBe(batchSize);
       log.push('claim');
       return Promise.resolve(batches.shift() ?? []);
     },
@@ -148,7 +152,8 @@ describe('OutboxRelay', () => {
 
     expect(sent[0]!.map((m) => m.messageId)).toEqual(rows.map((r) => r.eventId));
     expect(sent[0]![0]).toMatchObject({ routingKey: 'runner.launched' });
-    expect(JSON.parse(sent[0]![0]!.body.toString())).toEqual(rows[0]!.envelope);
+    // The stored payload goes out byte for byte: never parsed nor re-serialized.
+    expect(sent[0]![0]!.body.toString()).toBe(rows[0]!.payload);
     expect(log).toEqual([
       'claim',
       `published ${rows[0]!.position}`,
@@ -329,6 +334,147 @@ describe('OutboxRelay', () => {
     const text = await registry.metrics();
     expect(text).toContain('stratavore_outbox_backlog 42');
     expect(text).toContain('stratavore_outbox_oldest_unpublished_age_seconds 1.5');
+  });
+
+  describe('pipelining', () => {
+    /** A publisher whose batches are confirmed when the test says so. */
+    function manualPublisher() {
+      const batches: Array<{ ids: string[]; confirm: Deferred<PublishOutcome[]> }> = [];
+      const publisher = strict<EventPublisher>('publisher', {
+        publishBatch: (messages) => {
+          const confirm = deferred<PublishOutcome[]>();
+          batches.push({ ids: messages.map((m) => m.messageId), confirm });
+          return confirm.promise;
+        },
+      });
+      return { publisher, batches };
+    }
+
+    it('publishes the next batches before the first is confirmed, and settles them in claim order', async () => {
+      const first = [row('A'), row('B')];
+      const second = [row('A'), row('C')];
+      const { store, log } = scriptedStore([first, second], {}, 2);
+      const { publisher, batches } = manualPublisher();
+      const relay = new OutboxRelay({
+        store,
+        publisher,
+        clock,
+        options: { ...options, batchSize: 2, window: 2 },
+      });
+      await relay.start();
+      await until(() => batches.length === 2);
+      // Both batches are out, including A's second event: this relay has A's first in flight.
+      expect(batches.map((b) => b.ids)).toEqual([
+        first.map((r) => r.eventId),
+        second.map((r) => r.eventId),
+      ]);
+      expect(log).toEqual(['claim', 'claim']); // the window is full: no third claim yet
+
+      batches[1]!.confirm.resolve(second.map((r) => ok(r.eventId)));
+      for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(log).toEqual(['claim', 'claim']); // the second batch waits for the first
+
+      batches[0]!.confirm.resolve(first.map((r) => ok(r.eventId)));
+      const marks = () => log.filter((line) => line.startsWith('published'));
+      await until(() => marks().length === 2);
+      expect(marks()).toEqual([
+        `published ${first[0]!.position},${first[1]!.position}`,
+        `published ${second[0]!.position},${second[1]!.position}`,
+      ]);
+      // Room in the window again: the relay claims on.
+      await until(() => log.filter((line) => line === 'claim').length === 3);
+      await relay.stop();
+    });
+
+    it('holds back a subject in every batch claimed before its failure was recorded', async () => {
+      const [a1, b1, a2, c1, a3, a4] = [row('A'), row('B'), row('A'), row('C'), row('A'), row('A')];
+      const a1Retry = { ...a1, attempts: 1 };
+      const failureRecorded = deferred<void>();
+      const { store, log } = scriptedStore(
+        [[a1, b1], [a2, c1], [a3], [a4], [a1Retry]],
+        {
+          markFailed: (position, error, at) => {
+            log.push(`failed ${position} ${error} until ${at.toISOString()}`);
+            return failureRecorded.promise;
+          },
+        },
+        2,
+      );
+      const { publisher, batches } = manualPublisher();
+      const relay = new OutboxRelay({
+        store,
+        publisher,
+        clock,
+        options: { ...options, batchSize: 2, window: 4 },
+      });
+      await relay.start();
+      await until(() => batches.length === 3); // the third batch is short: the relay idles
+      // Every message confirmed but A1, which the broker nacked.
+      batches[2]!.confirm.resolve([ok(a3.eventId)]);
+      batches[1]!.confirm.resolve([ok(a2.eventId), ok(c1.eventId)]);
+      batches[0]!.confirm.resolve([nacked(a1.eventId), ok(b1.eventId)]);
+      await until(() => log.some((line) => line.startsWith('failed')));
+
+      // Claimed while A1's failure is being recorded: the store still sees A1 as this relay's.
+      relay.wake();
+      await until(() => batches.length === 4);
+      batches[3]!.confirm.resolve([ok(a4.eventId)]);
+      failureRecorded.resolve();
+      await until(() => log.filter((line) => line.startsWith('released')).length === 3);
+      expect(log.slice(3)).toEqual([
+        `published ${b1.position}`,
+        `failed ${a1.position} nacked: broker nacked the message until 2026-03-01T00:00:01.000Z`,
+        'claim',
+        `published ${c1.position}`,
+        `released ${a2.position}`,
+        `released ${a3.position}`,
+        `released ${a4.position}`,
+      ]);
+
+      // The retry comes in a batch claimed after the failure was recorded: it settles normally.
+      relay.wake();
+      await until(() => batches.length === 5);
+      batches[4]!.confirm.resolve([ok(a1.eventId)]);
+      await until(() => log.includes(`published ${a1.position}`));
+      await relay.stop();
+    });
+
+    it('retries a failed settling write while running and keeps the batches behind it waiting', async () => {
+      const first = [row('A')];
+      const second = [row('A')];
+      let failures = 1;
+      const errors: string[] = [];
+      const { store, log } = scriptedStore(
+        [first, second],
+        {
+          markPublished: (positions) => {
+            if (failures-- > 0) return Promise.reject(new Error('connection reset'));
+            log.push(`published ${positions.join(',')}`);
+            return Promise.resolve();
+          },
+        },
+        1,
+      );
+      const { publisher, batches } = manualPublisher();
+      const relay = new OutboxRelay({
+        store,
+        publisher,
+        clock,
+        options: { ...options, batchSize: 1, window: 2, idlePollIntervalMs: 5 },
+        logger: { warn: () => undefined, error: (message) => errors.push(message) },
+      });
+      await relay.start();
+      await until(() => batches.length === 2);
+      batches[1]!.confirm.resolve([ok(second[0]!.eventId)]);
+      batches[0]!.confirm.resolve([ok(first[0]!.eventId)]);
+      await until(() => log.filter((line) => line.startsWith('published')).length === 2);
+      expect(log.filter((line) => line.startsWith('published'))).toEqual([
+        `published ${first[0]!.position}`,
+        `published ${second[0]!.position}`,
+      ]);
+      expect(errors).toEqual(['outbox relay could not settle a batch, retrying: connection reset']);
+      await relay.stop();
+    });
   });
 
   it('refuses nonsense options', () => {

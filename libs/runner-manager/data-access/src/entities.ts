@@ -2,6 +2,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 import { PlannedRestartEntity } from './planned-restart.entity';
 import { RUNNER_SCHEMA } from './runner-schema';
+import { WorktreeEntity } from './worktree.entity';
 
 /** `runner.projects`. Mirrors migrations 1764100000000 and 1764400000000. */
 @Entity({ name: 'projects', schema: RUNNER_SCHEMA })
@@ -50,10 +51,11 @@ export class ProjectEntity {
 /** `runner.runners`. bigint columns are read as strings and converted by the repository. */
 @Entity({ name: 'runners', schema: RUNNER_SCHEMA })
 @Index('ix_runners_project_active', ['projectId', 'state'], {
-  where: `state IN ('pending', 'starting', 'running', 'stopping')`,
+  where: `state IN ('pending', 'starting', 'running', 'waiting', 'idle', 'stopping')`,
 })
 @Index('ix_runners_created_at', ['createdAt'])
 @Index('uq_runners_token_hash', ['tokenHash'], { unique: true })
+@Index('ix_runners_worktree', ['worktreeId'], { where: 'worktree_id IS NOT NULL' })
 export class RunnerEntity {
   @PrimaryColumn({ type: 'uuid', primaryKeyConstraintName: 'pk_runners' })
   id!: string;
@@ -163,6 +165,32 @@ export class RunnerEntity {
     resumable: boolean;
     resumeAt: string | null;
   } | null;
+
+  /** The worktree it works in: all four set or none (migration 1764700000000). */
+  @Column({ name: 'worktree_id', type: 'uuid', nullable: true })
+  worktreeId!: string | null;
+
+  @Column({ name: 'worktree_path', type: 'text', nullable: true })
+  worktreePath!: string | null;
+
+  @Column({ name: 'worktree_branch', type: 'text', nullable: true })
+  worktreeBranch!: string | null;
+
+  @Column({ name: 'worktree_base_commit', type: 'text', nullable: true })
+  worktreeBaseCommit!: string | null;
+
+  /** The session activity last applied, from Claude Code hooks (migration 1764710000000). */
+  @Column({ type: 'jsonb', nullable: true })
+  activity!: {
+    state: 'working' | 'waiting' | 'idle';
+    reason: string;
+    message: string | null;
+    since: string;
+  } | null;
+
+  /** Started by the user's CLI in a terminal (`stratavore run`). */
+  @Column({ type: 'boolean', default: false })
+  attached!: boolean;
 }
 
 /** `runner.queued_launches`: FIFO per project by `position`. */
@@ -214,6 +242,13 @@ export class QueuedLaunchEntity {
 
   @Column({ type: 'integer', default: 0 })
   restarts!: number;
+
+  /** A new worktree when admitted, or an existing one (migration 1764700000000). */
+  @Column({ name: 'new_worktree', type: 'boolean', default: false })
+  newWorktree!: boolean;
+
+  @Column({ name: 'worktree_id', type: 'uuid', nullable: true })
+  worktreeId!: string | null;
 }
 
 export const runnerManagerEntities = [
@@ -221,4 +256,5 @@ export const runnerManagerEntities = [
   RunnerEntity,
   QueuedLaunchEntity,
   PlannedRestartEntity,
+  WorktreeEntity,
 ];

@@ -7,3 +7,8 @@ export {
   RunnerManagerStore,
 } from './runner-manager-store';
 export { RUNNER_SCHEMA } from './runner-schema';
+export {
+  type WorktreeListFilter,
+  type WorktreeRepository,
+  type WorktreeWithOwner,
+} from './worktree.repository';

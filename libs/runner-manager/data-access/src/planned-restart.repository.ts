@@ -22,7 +22,7 @@ export interface PlannedRestartRepository {
   listForRunners(runnerIds: readonly string[]): Promise<PlannedRestart[]>;
 }
 
-function toPlannedRestart(row: PlannedRestartEntity): PlannedRestart {
+export function toPlannedRestart(row: PlannedRestartEntity): PlannedRestart {
   return {
     id: row.id,
     runnerId: row.runnerId,

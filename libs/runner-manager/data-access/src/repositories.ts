@@ -1,5 +1,6 @@
 import { type EventEnvelope } from '@stratavore/contracts';
 import {
+  type PlannedRestart,
   type Project,
   type QueuedLaunch,
   type Runner,
@@ -8,6 +9,7 @@ import {
 } from '@stratavore/runner-manager-domain';
 
 import { type PlannedRestartRepository } from './planned-restart.repository';
+import { type WorktreeRepository } from './worktree.repository';
 
 /** Projects as the use cases see them (no ORM types). */
 export interface ProjectRepository {
@@ -52,6 +54,23 @@ export interface RunnerRepository {
   activeInSession(sessionId: string): Promise<Runner[]>;
 }
 
+/**
+ * A runner with what its reply shows from other tables: its project's name (`null` when the
+ * project row is gone) and the restart planned for it.
+ */
+export interface RunnerView {
+  readonly runner: Runner;
+  readonly projectName: string | null;
+  readonly restart: PlannedRestart | null;
+}
+
+/** Runners for replies, each read with its project and planned restart in one query. */
+export interface RunnerViewRepository {
+  findById(id: string): Promise<RunnerView | null>;
+  /** Newest first, filtered like {@link RunnerRepository.list}. */
+  list(filter: RunnerListFilter): Promise<RunnerView[]>;
+}
+
 export interface QueuedLaunchRepository {
   /** Appends at the end of the project's queue; call under the project lock. */
   enqueue(entry: Omit<QueuedLaunch, 'position'>): Promise<QueuedLaunch>;
@@ -70,6 +89,8 @@ export interface RunnerManagerReads {
   readonly runners: RunnerRepository;
   readonly queue: QueuedLaunchRepository;
   readonly restarts: PlannedRestartRepository;
+  readonly views: RunnerViewRepository;
+  readonly worktrees: WorktreeRepository;
 }
 
 /** The transaction handle of runner-manager: its repositories, the project lock and the outbox. */

@@ -35,12 +35,48 @@ describe('runner schema migration', () => {
     return rows.map((row) => row.name);
   }
 
+  async function worktreeColumns(): Promise<string[]> {
+    const rows = await dataSource.query<Array<{ name: string }>>(
+      `SELECT table_name || '.' || column_name AS name FROM information_schema.columns
+       WHERE table_schema = 'runner' AND table_name IN ('runners', 'queued_launches')
+         AND column_name IN ('worktree_id', 'worktree_path', 'worktree_branch',
+           'worktree_base_commit', 'new_worktree')
+       ORDER BY name`,
+    );
+    return rows.map((row) => row.name);
+  }
+
+  async function activityColumns(): Promise<string[]> {
+    const rows = await dataSource.query<Array<{ name: string }>>(
+      `SELECT column_name AS name FROM information_schema.columns
+       WHERE table_schema = 'runner' AND table_name = 'runners'
+         AND column_name IN ('activity', 'attached')
+       ORDER BY name`,
+    );
+    return rows.map((row) => row.name);
+  }
+
   it('goes up, down and up again', async () => {
     expect(await runMigrations(dataSource)).toEqual([
       'RunnerManagerSchema1764100000000',
       'RunnerLaunchEstimates1764400000000',
       'RunnerRestarts1764610000000',
+      'RunnerWorktrees1764700000000',
+      'RunnerActivity1764710000000',
     ]);
+    expect(await activityColumns()).toEqual(['activity', 'attached']);
+    await revertLastMigration(dataSource);
+    expect(await activityColumns()).toEqual([]);
+    expect(await tables()).toEqual([
+      'planned_restarts',
+      'projects',
+      'queued_launches',
+      'runners',
+      'worktrees',
+    ]);
+    expect(await worktreeColumns()).toHaveLength(6);
+    await revertLastMigration(dataSource);
+    expect(await worktreeColumns()).toEqual([]);
     expect(await tables()).toEqual(['planned_restarts', 'projects', 'queued_launches', 'runners']);
     await revertLastMigration(dataSource);
     expect(await tables()).toEqual(['projects', 'queued_launches', 'runners']);
@@ -58,8 +94,43 @@ describe('runner schema migration', () => {
       'RunnerManagerSchema1764100000000',
       'RunnerLaunchEstimates1764400000000',
       'RunnerRestarts1764610000000',
+      'RunnerWorktrees1764700000000',
+      'RunnerActivity1764710000000',
     ]);
-    expect(await tables()).toEqual(['planned_restarts', 'projects', 'queued_launches', 'runners']);
+    expect(await tables()).toEqual([
+      'planned_restarts',
+      'projects',
+      'queued_launches',
+      'runners',
+      'worktrees',
+    ]);
+  });
+
+  it('takes waiting and idle runners as states that hold a slot', async () => {
+    await dataSource.query(
+      `INSERT INTO runner.projects (id, name, path, command, max_runners, created_at, updated_at)
+       VALUES ('00000000-0000-4000-8000-0000000000b1', 'hooks', '/p', '{claude}', 2, now(), now())`,
+    );
+    const insert = (id: string, state: string) =>
+      dataSource.query(
+        `INSERT INTO runner.runners (id, project_id, state, mode, command, token_hash, created_at, updated_at)
+         VALUES ($1, '00000000-0000-4000-8000-0000000000b1', $2, 'interactive', '{claude}', $3, now(), now())`,
+        [id, state, id.replace(/-/g, '').padEnd(64, '0')],
+      );
+    await insert('00000000-0000-4000-8000-0000000000c1', 'waiting');
+    await insert('00000000-0000-4000-8000-0000000000c2', 'idle');
+    await expect(insert('00000000-0000-4000-8000-0000000000c3', 'asleep')).rejects.toThrow(
+      /ck_runners_state/,
+    );
+    const [row] = await dataSource.query<Array<{ attached: boolean; activity: unknown }>>(
+      `SELECT attached, activity FROM runner.runners WHERE id = '00000000-0000-4000-8000-0000000000c1'`,
+    );
+    expect(row).toEqual({ attached: false, activity: null });
+    const [index] = await dataSource.query<Array<{ indexdef: string }>>(
+      `SELECT indexdef FROM pg_indexes
+       WHERE schemaname = 'runner' AND indexname = 'ix_runners_project_active'`,
+    );
+    expect(index?.indexdef).toMatch(/'waiting'.*'idle'/);
   });
 
   it('keeps names unique among non-archived projects only', async () => {

@@ -5,6 +5,8 @@ import { runnerManagerEntities } from './entities';
 import { RunnerManagerSchema1764100000000 } from './migrations/1764100000000-runner-manager-schema.migration';
 import { RunnerLaunchEstimates1764400000000 } from './migrations/1764400000000-runner-launch-estimates.migration';
 import { RunnerRestarts1764610000000 } from './migrations/1764610000000-runner-restarts.migration';
+import { RunnerWorktrees1764700000000 } from './migrations/1764700000000-runner-worktrees.migration';
+import { RunnerActivity1764710000000 } from './migrations/1764710000000-runner-activity.migration';
 import {
   type RunnerManagerReads,
   type RunnerManagerTransaction,
@@ -18,6 +20,8 @@ export const runnerManagerMigrations = [
   RunnerManagerSchema1764100000000,
   RunnerLaunchEstimates1764400000000,
   RunnerRestarts1764610000000,
+  RunnerWorktrees1764700000000,
+  RunnerActivity1764710000000,
 ];
 
 export interface RunnerManagerDataSourceOptions {

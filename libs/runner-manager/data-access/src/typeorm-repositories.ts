@@ -11,12 +11,16 @@ import {
   type RunnerMode,
   type RunnerOrigin,
   type RunnerState,
+  type RunnerWorktree,
   type SlotHolder,
+  type WorktreeChoice,
 } from '@stratavore/runner-manager-domain';
 import { type EntityManager, In, IsNull, QueryFailedError } from 'typeorm';
 
 import { ProjectEntity, QueuedLaunchEntity, RunnerEntity } from './entities';
-import { TypeOrmPlannedRestartRepository } from './planned-restart.repository';
+import { entityColumns } from './entity-columns';
+import { PlannedRestartEntity } from './planned-restart.entity';
+import { toPlannedRestart, TypeOrmPlannedRestartRepository } from './planned-restart.repository';
 import {
   type ActiveCount,
   projectLockKey,
@@ -26,10 +30,13 @@ import {
   type RunnerManagerReads,
   type RunnerManagerTransaction,
   type RunnerRepository,
+  type RunnerView,
+  type RunnerViewRepository,
 } from './repositories';
+import { TypeOrmWorktreeRepository } from './worktree.repository';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ACTIVE: RunnerState[] = ['pending', 'starting', 'running', 'stopping'];
+const ACTIVE: RunnerState[] = ['pending', 'starting', 'running', 'waiting', 'idle', 'stopping'];
 
 function isUniqueViolation(error: unknown, constraint: string): boolean {
   if (!(error instanceof QueryFailedError)) return false;
@@ -100,6 +107,34 @@ function toRunner(row: RunnerEntity): Runner {
     },
     ...toOrigin(row),
     sessionResult: row.sessionResult,
+    worktree: toRunnerWorktree(row),
+    attached: row.attached,
+    activity: row.activity,
+  };
+}
+
+function toRunnerWorktree(row: RunnerEntity): RunnerWorktree | null {
+  if (row.worktreeId === null) return null;
+  return {
+    runnerId: row.worktreeId,
+    path: row.worktreePath ?? '',
+    branch: row.worktreeBranch ?? '',
+    baseCommit: row.worktreeBaseCommit ?? '',
+  };
+}
+
+/** The queued launch's worktree columns. */
+function toWorktreeChoice(row: QueuedLaunchEntity): WorktreeChoice | null {
+  if (row.newWorktree) return { kind: 'new' };
+  return row.worktreeId === null ? null : { kind: 'existing', runnerId: row.worktreeId };
+}
+
+function fromWorktreeChoice(
+  choice: WorktreeChoice | null | undefined,
+): Pick<QueuedLaunchEntity, 'newWorktree' | 'worktreeId'> {
+  return {
+    newWorktree: choice?.kind === 'new',
+    worktreeId: choice?.kind === 'existing' ? choice.runnerId : null,
   };
 }
 
@@ -116,9 +151,15 @@ function toOrigin(row: RunnerEntity | QueuedLaunchEntity): RunnerOrigin {
 }
 
 function fromRunner(runner: Runner, updatedAt: Date): RunnerEntity {
-  const { tokens, lastHeartbeatSeq, memoryBytes, ...rest } = runner;
+  const { tokens, lastHeartbeatSeq, memoryBytes, worktree, attached, activity, ...rest } = runner;
   return Object.assign(new RunnerEntity(), {
     ...rest,
+    attached: attached === true,
+    activity: activity ? { ...activity } : null,
+    worktreeId: worktree?.runnerId ?? null,
+    worktreePath: worktree?.path ?? null,
+    worktreeBranch: worktree?.branch ?? null,
+    worktreeBaseCommit: worktree?.baseCommit ?? null,
     command: [...runner.command],
     updatedAt,
     lastHeartbeatSeq: lastHeartbeatSeq === null ? null : String(lastHeartbeatSeq),
@@ -142,6 +183,7 @@ function toQueued(row: QueuedLaunchEntity): QueuedLaunch {
     estimateTokens: toNumber(row.estimateTokens),
     estimateUsd: toNumber(row.estimateUsd),
     ...toOrigin(row),
+    worktree: toWorktreeChoice(row),
   };
 }
 
@@ -173,12 +215,25 @@ class TypeOrmProjectRepository implements ProjectRepository {
 
   async findById(id: string): Promise<Project | null> {
     if (!UUID.test(id)) return null;
-    const row = await this.repo.findOneBy({ id });
-    return row ? toProject(row) : null;
+    return this.findOne(`"p"."id" = $1`, [id]);
   }
 
   async findActiveByName(name: string): Promise<Project | null> {
-    const row = await this.repo.findOneBy({ name, archivedAt: IsNull() });
+    return this.findOne(`"p"."name" = $1 AND "p"."archived_at" IS NULL`, [name]);
+  }
+
+  /**
+   * One project by a hand-written condition: these lookups run for every project-scoped API
+   * request (`projects.get`, a budget check, a filtered list), where building the query with
+   * TypeORM's query builder cost more CPU than the query.
+   */
+  private async findOne(where: string, params: unknown[]): Promise<Project | null> {
+    const columns = entityColumns(this.manager, ProjectEntity, 'p');
+    const rows = await this.manager.query<Array<Record<string, unknown>>>(
+      `SELECT ${columns.select} FROM ${columns.table} "p" WHERE ${where}`,
+      params,
+    );
+    const row = rows[0] === undefined ? null : columns.hydrate(rows[0]);
     return row ? toProject(row) : null;
   }
 
@@ -291,8 +346,10 @@ class TypeOrmQueuedLaunchRepository implements QueuedLaunchRepository {
       [entry.projectId],
     );
     const position = rows[0]?.next ?? '1';
+    const { worktree, ...fields } = entry;
     const row = Object.assign(new QueuedLaunchEntity(), {
-      ...entry,
+      ...fields,
+      ...fromWorktreeChoice(worktree),
       command: [...entry.command],
       position,
       estimateTokens: toText(entry.estimateTokens),
@@ -332,6 +389,60 @@ class TypeOrmQueuedLaunchRepository implements QueuedLaunchRepository {
   }
 }
 
+/**
+ * Runner replies' reads in one round trip: the runner row with its project's name and its planned
+ * restart joined (the API's `runners.get` / `runners.list`), instead of one query for each.
+ */
+class TypeOrmRunnerViewRepository implements RunnerViewRepository {
+  constructor(private readonly manager: EntityManager) {}
+
+  async findById(id: string): Promise<RunnerView | null> {
+    if (!UUID.test(id)) return null;
+    const [view] = await this.query(`WHERE "r"."id" = $1`, [id]);
+    return view ?? null;
+  }
+
+  async list(filter: RunnerListFilter): Promise<RunnerView[]> {
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    if (filter.projectId !== undefined) {
+      params.push(filter.projectId);
+      conditions.push(`"r"."project_id" = $${params.length}`);
+    }
+    if (filter.states !== undefined) {
+      params.push([...filter.states]);
+      conditions.push(`"r"."state" = ANY($${params.length}::text[])`);
+    }
+    params.push(filter.limit);
+    const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
+    return this.query(
+      `${where} ORDER BY "r"."created_at" DESC, "r"."id" DESC LIMIT $${params.length}`,
+      params,
+    );
+  }
+
+  private async query(tail: string, params: unknown[]): Promise<RunnerView[]> {
+    const runners = entityColumns(this.manager, RunnerEntity, 'r');
+    const restarts = entityColumns(this.manager, PlannedRestartEntity, 'pr');
+    const rows = await this.manager.query<Array<Record<string, unknown>>>(
+      `SELECT ${runners.select}, "p"."name" AS "p.name", ${restarts.select}
+       FROM ${runners.table} "r"
+       LEFT JOIN runner.projects "p" ON "p"."id" = "r"."project_id"
+       LEFT JOIN ${restarts.table} "pr" ON "pr"."runner_id" = "r"."id"
+       ${tail}`,
+      params,
+    );
+    return rows.map((row) => {
+      const restart = restarts.hydrate(row);
+      return {
+        runner: toRunner(runners.hydrate(row)!),
+        projectName: (row['p.name'] as string | null) ?? null,
+        restart: restart ? toPlannedRestart(restart) : null,
+      };
+    });
+  }
+}
+
 /** Repositories bound to one EntityManager (a transaction's, or the pool's for reads). */
 export function readsOn(manager: EntityManager): RunnerManagerReads {
   return {
@@ -339,6 +450,8 @@ export function readsOn(manager: EntityManager): RunnerManagerReads {
     runners: new TypeOrmRunnerRepository(manager),
     queue: new TypeOrmQueuedLaunchRepository(manager),
     restarts: new TypeOrmPlannedRestartRepository(manager),
+    views: new TypeOrmRunnerViewRepository(manager),
+    worktrees: new TypeOrmWorktreeRepository(manager),
   };
 }
 

@@ -11,17 +11,33 @@ export const RunnerState = runnerStateSchema.enum;
 export const ALL_RUNNER_STATES: readonly RunnerState[] = runnerStateSchema.options;
 
 /** States that hold a slot of the project's quota. */
-export const ACTIVE_RUNNER_STATES = ['pending', 'starting', 'running', 'stopping'] as const;
+export const ACTIVE_RUNNER_STATES = [
+  'pending',
+  'starting',
+  'running',
+  'waiting',
+  'idle',
+  'stopping',
+] as const;
 export type ActiveRunnerState = (typeof ACTIVE_RUNNER_STATES)[number];
 
 export const TERMINAL_RUNNER_STATES = ['completed', 'failed', 'stopped'] as const;
 export type TerminalRunnerState = (typeof TERMINAL_RUNNER_STATES)[number];
 
+/**
+ * States in which the agent command is up and its agent reports: `running`, and `waiting` /
+ * `idle`, which Claude Code's hooks set while it waits for a person (docs/runners.md).
+ */
+export const LIVE_RUNNER_STATES = ['running', 'waiting', 'idle'] as const;
+export type LiveRunnerState = (typeof LIVE_RUNNER_STATES)[number];
+
 /** The only moves the state machine allows; terminal states have none. */
 export const RUNNER_TRANSITIONS: Readonly<Record<RunnerState, readonly RunnerState[]>> = {
   pending: ['starting', 'failed', 'stopped'],
   starting: ['running', 'failed', 'stopped'],
-  running: ['stopping', 'completed', 'failed', 'stopped'],
+  running: ['waiting', 'idle', 'stopping', 'completed', 'failed', 'stopped'],
+  waiting: ['running', 'idle', 'stopping', 'completed', 'failed', 'stopped'],
+  idle: ['running', 'waiting', 'stopping', 'completed', 'failed', 'stopped'],
   stopping: ['stopped', 'failed', 'completed'],
   completed: [],
   failed: [],
@@ -34,6 +50,10 @@ export function isTerminal(state: RunnerState): state is TerminalRunnerState {
 
 export function isActive(state: RunnerState): state is ActiveRunnerState {
   return (ACTIVE_RUNNER_STATES as readonly RunnerState[]).includes(state);
+}
+
+export function isLive(state: RunnerState): state is LiveRunnerState {
+  return (LIVE_RUNNER_STATES as readonly RunnerState[]).includes(state);
 }
 
 export function canTransition(from: RunnerState, to: RunnerState): boolean {

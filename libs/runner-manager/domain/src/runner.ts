@@ -5,6 +5,7 @@ import {
   type runnerFailureReasonSchema,
   type RunnerReply,
   type RunnerTokens,
+  type SessionActivity,
   type SessionResult,
 } from '@stratavore/contracts';
 import { type z } from 'zod';
@@ -13,6 +14,7 @@ import { type Project } from './project';
 import { RunnerErrorCode, RunnerException } from './runner.exception';
 import { type PlannedRestart, type RunnerOrigin } from './runner-restart';
 import { type RunnerState } from './runner-state';
+import { type RunnerWorktree, type WorktreeChoice } from './worktree';
 
 export type DesiredState = z.infer<typeof desiredStateSchema>;
 export type RunnerFailureReason = z.infer<typeof runnerFailureReasonSchema>;
@@ -64,6 +66,21 @@ export interface Runner {
   readonly restarts: RunnerOrigin['restarts'];
   /** How its Claude session ended, from `session.reported` (restart decisions read it). */
   readonly sessionResult: SessionResult | null;
+  /**
+   * The git worktree it works in (docs/worktrees.md); `null` or absent: the project's own tree.
+   * A runner launched with a new worktree has it once its launcher made it.
+   */
+  readonly worktree?: RunnerWorktree | null;
+  /**
+   * Started by the user's CLI in their terminal (`stratavore run`), not by a launcher:
+   * runner-manager never signals or reaps it. Absent: false.
+   */
+  readonly attached?: boolean;
+  /**
+   * What its Claude session last did, from the agent's hooks through `session.reported`
+   * (`waiting` and `idle` states); `null` or absent: no hook heard.
+   */
+  readonly activity?: SessionActivity | null;
 }
 
 /** A launch waiting for a free slot of its project (FIFO by `position`). */
@@ -85,6 +102,8 @@ export interface QueuedLaunch {
   readonly maxRestarts: RunnerOrigin['maxRestarts'];
   readonly restartOf: RunnerOrigin['restartOf'];
   readonly restarts: RunnerOrigin['restarts'];
+  /** The worktree it will work in once admitted; `null` or absent: the project's own tree. */
+  readonly worktree?: WorktreeChoice | null;
 }
 
 /** A runner holding a quota slot, for the QuotaExceeded message. */
@@ -170,6 +189,9 @@ export function toRunnerReply(
     restartOf: runner.restartOf,
     restarts: runner.restarts,
     restart: restart === null ? null : toPlannedRestartReply(restart),
+    worktree: runner.worktree ? { ...runner.worktree } : null,
+    attached: runner.attached === true,
+    activity: runner.activity ? { ...runner.activity } : null,
   };
 }
 

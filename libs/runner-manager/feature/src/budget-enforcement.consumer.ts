@@ -77,7 +77,8 @@ export class BudgetEnforcementConsumer {
       return 'ack';
     }
     for (const runner of outcome.stopped) {
-      if (runner.agentPid === null) continue;
+      // An attached runner's agent hears the stop in its next heartbeat answer.
+      if (runner.agentPid === null || runner.attached === true) continue;
       await this.deps.launcher.signal(runner, 'SIGTERM').catch((error: unknown) => {
         this.logger.warn(`runner ${runner.id}: could not signal its agent: ${String(error)}`);
       });
@@ -126,7 +127,9 @@ export class BudgetEnforcementConsumer {
         desiredState: current.desiredState === 'kill' ? 'kill' : 'stop',
       };
       switch (current.state) {
-        case 'running': {
+        case 'running':
+        case 'waiting':
+        case 'idle': {
           const moved = await this.lifecycle.transition(
             tx,
             wanted,

@@ -8,7 +8,12 @@ import {
 } from '@stratavore/contracts';
 import { type DeliveredEvent, type HandlerResult } from '@stratavore/messaging';
 import { type RunnerManagerTransaction } from '@stratavore/runner-manager-data-access';
-import { canTransition, isTerminal, type Runner } from '@stratavore/runner-manager-domain';
+import {
+  canTransition,
+  heldActivityState,
+  isTerminal,
+  type Runner,
+} from '@stratavore/runner-manager-domain';
 
 import {
   type PendingLaunch,
@@ -35,8 +40,9 @@ type Decision =
 /**
  * Turns heartbeat-ingest's signals into runner transitions, once per event (inbox row and
  * transition commit together):
- * - `heartbeat.first-received`: starting -> running (with the child's pid); a runner still
- *   `pending` (its launch not yet recorded) is retried later.
+ * - `heartbeat.first-received`: starting -> running (with the child's pid), then on to `idle` or
+ *   `waiting` when Claude Code's hooks said so before (the activity the runner held); a runner
+ *   still `pending` (its launch not yet recorded) is retried later.
  * - `heartbeat.exited`: -> completed | failed | stopped, as heartbeat-ingest read the final report.
  * - `heartbeat.runner-stale`: -> failed with reason `heartbeat_timeout`.
  * A signal about a runner that already moved past it (or ended) is acknowledged and ignored.
@@ -68,7 +74,18 @@ export class HeartbeatSignalsConsumer {
         this.logger.debug(`${envelope.type} for runner ${runner.id} ignored: ${decision.why}`);
         return { result: 'ack', admitted: [], reap: null };
       }
-      const moved = await this.lifecycle.transition(tx, runner, decision.to, decision.patch, ctx);
+      let moved = await this.lifecycle.transition(tx, runner, decision.to, decision.patch, ctx);
+      // Claude Code was idle or waiting before the first heartbeat was booked.
+      const held = heldActivityState(moved.runner);
+      if (held !== null && moved.runner.activity) {
+        moved = await this.lifecycle.transition(
+          tx,
+          moved.runner,
+          held,
+          { activity: moved.runner.activity },
+          ctx,
+        );
+      }
       return {
         result: 'ack',
         admitted: moved.admitted,
@@ -99,7 +116,8 @@ interface Outcome {
 
 /** Failed for silence, or ended on a stop request: its child may outlive its agent. */
 function needsReaping(runner: Runner): boolean {
-  if (!isTerminal(runner.state)) return false;
+  // An attached runner's command belongs to the user's terminal, maybe on another machine.
+  if (!isTerminal(runner.state) || runner.attached === true) return false;
   return runner.failureReason === 'heartbeat_timeout' || runner.desiredState !== 'run';
 }
 

@@ -21,6 +21,11 @@ export interface LaunchInternals {
   /** Where it runs (default the project's path), and what it continues or replaces. */
   readonly origin?: Partial<Pick<RunnerOrigin, 'cwd' | 'resumedFrom' | 'restartOf' | 'restarts'>>;
   /**
+   * An existing git worktree to work in, by the runner it was made for: the restart of a runner
+   * that worked in one, the resume of a session that ran in one. Refused when it was removed.
+   */
+  readonly worktree?: string;
+  /**
    * Runs in the launch's transaction (under the project lock) once the launch is decided, e.g. a
    * restart marks its plan; throwing rolls the whole launch back.
    */

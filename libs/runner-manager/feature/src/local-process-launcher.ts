@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
 import { envToProcessEnv, type Runner } from '@stratavore/runner-manager-domain';
 
+import { AgentSpawner } from './agent-spawner';
+import { GitWorktrees } from './git-worktrees';
 import {
   type LaunchedAgent,
   type LaunchSpec,
@@ -27,6 +27,8 @@ export interface LocalProcessLauncherOptions {
    * server listens (the single-node daemon on a port picked by the OS).
    */
   readonly heartbeatUrl: string | (() => string);
+  /** Base URL the agent uploads transcripts to (session-store); default: the heartbeat URL. */
+  readonly transcriptUrl?: string;
   /** Where the agent's own output (`<runner-id>.agent.log`) and the child's log go. */
   readonly logDir: string;
   /** Heartbeat interval handed to the agent (default 10 000 ms). */
@@ -42,6 +44,11 @@ export interface LocalProcessLauncherOptions {
   readonly host?: string;
   /** How long {@link LocalProcessLauncher.reap} waits after SIGTERM before SIGKILL (default 3 000 ms). */
   readonly reapGraceMs?: number;
+  /**
+   * Where runners' git worktrees are made (`WORKTREE_DIR`, docs/worktrees.md); absent: this
+   * launcher makes none and `--worktree` launches are refused.
+   */
+  readonly worktreeDir?: string;
 }
 
 /** Variables of this service that an agent must never see. */
@@ -55,61 +62,58 @@ function inheritedEnv(): NodeJS.ProcessEnv {
 
 /**
  * Starts `node <agent> --interval <ms> -- <command...>` detached (own session, stdio to a log
- * file, unref'd), in the runner's `cwd` (the project's path unless resumed elsewhere), so the agent outlives a restart of this process. The
+ * file, unref'd, from a small spawner process: agent-spawner.ts), in the runner's `cwd` (the project's path unless resumed elsewhere), so the agent outlives a restart of this process. The
  * token travels in the environment only, never in argv.
  */
 export class LocalProcessLauncher implements RunnerLauncher {
   readonly kind = 'local' as const;
   readonly heartbeatIntervalMs: number;
+  readonly worktrees: GitWorktrees | undefined;
+  private readonly spawner = new AgentSpawner();
 
   constructor(private readonly options: LocalProcessLauncherOptions) {
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 10_000;
+    this.worktrees =
+      options.worktreeDir === undefined
+        ? undefined
+        : new GitWorktrees({ rootDir: options.worktreeDir, host: this.host });
   }
 
   async launch({ runner, project, token }: LaunchSpec): Promise<LaunchedAgent> {
-    mkdirSync(this.options.logDir, { recursive: true });
-    const logFd = openSync(join(this.options.logDir, `${runner.id}.agent.log`), 'a');
-    try {
-      const child = spawn(
-        this.options.nodePath ?? process.execPath,
-        [
-          this.options.agentMainPath,
-          '--interval',
-          `${this.heartbeatIntervalMs}ms`,
-          '--',
-          ...runner.command,
-        ],
-        {
-          // A resumed session runs where it ran before (Claude keys sessions by directory).
-          cwd: runner.cwd ?? project.path,
-          detached: true,
-          stdio: ['ignore', logFd, logFd],
-          env: {
-            ...(this.options.baseEnv ?? inheritedEnv()),
-            ...envToProcessEnv(project.env),
-            STRATAVORE_RUNNER_ID: runner.id,
-            STRATAVORE_RUNNER_TOKEN: token,
-            STRATAVORE_HEARTBEAT_URL:
-              typeof this.options.heartbeatUrl === 'function'
-                ? this.options.heartbeatUrl()
-                : this.options.heartbeatUrl,
-            STRATAVORE_LOG_DIR: this.options.logDir,
-            ...(runner.prompt === null ? {} : { STRATAVORE_PROMPT: runner.prompt }),
-          },
-        },
-      );
-      const pid = await new Promise<number>((resolve, reject) => {
-        child.once('error', reject);
-        child.once('spawn', () => {
-          if (child.pid === undefined) reject(new Error('the agent process has no pid'));
-          else resolve(child.pid);
-        });
-      });
-      child.unref();
-      return { pid, host: this.host };
-    } finally {
-      closeSync(logFd);
-    }
+    // Through the spawner process: a spawn() from here would fork this whole process while its
+    // event loop, and every request in flight, waits (agent-spawner.ts).
+    const pid = await this.spawner.spawn({
+      file: this.options.nodePath ?? process.execPath,
+      args: [
+        this.options.agentMainPath,
+        '--interval',
+        `${this.heartbeatIntervalMs}ms`,
+        '--',
+        ...runner.command,
+      ],
+      // A resumed session runs where it ran before (Claude keys sessions by directory).
+      cwd: runner.cwd ?? project.path,
+      logFile: join(this.options.logDir, `${runner.id}.agent.log`),
+      env: {
+        ...(this.options.baseEnv ?? inheritedEnv()),
+        // A project's env may point its agents at another session-store.
+        ...(this.options.transcriptUrl === undefined
+          ? {}
+          : { STRATAVORE_TRANSCRIPT_URL: this.options.transcriptUrl }),
+        ...envToProcessEnv(project.env),
+        STRATAVORE_RUNNER_ID: runner.id,
+        STRATAVORE_RUNNER_TOKEN: token,
+        STRATAVORE_HEARTBEAT_URL: this.agentHeartbeatUrl(),
+        STRATAVORE_LOG_DIR: this.options.logDir,
+        ...(runner.prompt === null ? {} : { STRATAVORE_PROMPT: runner.prompt }),
+      },
+    });
+    return { pid, host: this.host };
+  }
+
+  /** Ends the spawner process (Nest calls it on shutdown); running agents are not affected. */
+  onModuleDestroy(): void {
+    this.spawner.close();
   }
 
   /**
@@ -140,6 +144,11 @@ export class LocalProcessLauncher implements RunnerLauncher {
     const window = await readLogFileWindow(join(this.options.logDir, `${runner.id}.log`), request);
     if (window !== null) return window;
     return runner.host === null || runner.host === this.host ? EMPTY_LOG_WINDOW : null;
+  }
+
+  agentHeartbeatUrl(): string {
+    const url = this.options.heartbeatUrl;
+    return typeof url === 'function' ? url() : url;
   }
 
   private get host(): string {

@@ -109,6 +109,8 @@ export class RestartScheduler {
           restartOf: runner.id,
           restarts: plan.attempt,
         },
+        // It goes on in the worktree its runner worked in; a removed one refuses the relaunch.
+        ...(runner.worktree ? { worktree: runner.worktree.runnerId } : {}),
         inTransaction: async (tx, decided: DecidedLaunch) => {
           const current = await tx.restarts.findById(plan.id, { lock: true });
           if (current === null || current.state !== 'scheduled') throw new PlanAlreadySettled();

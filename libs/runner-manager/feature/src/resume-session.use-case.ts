@@ -30,7 +30,9 @@ function busy(session: string, runners: readonly Runner[]): Error {
  * --verbose --resume <session>` in that directory, through the ordinary launch (budget
  * reservation, quota, queue). The session keeps its id. Refused while a runner of the project
  * is still working in the session (checked again under the project lock, so two resumes of
- * one session cannot both start), and when the project no longer runs Claude Code.
+ * one session cannot both start), and when the project no longer runs Claude Code. A session
+ * that ran in a runner's git worktree goes on in that worktree, and cannot be resumed once it
+ * was removed.
  */
 export class ResumeSession {
   private readonly launch: LaunchRunner;
@@ -41,7 +43,7 @@ export class ResumeSession {
 
   async execute(request: ResumeSessionRequest, ctx: RequestContext): Promise<LaunchRunnerReply> {
     const session = await this.find(request.session, ctx);
-    await this.deps.store.read(async (reads) => {
+    const worktree = await this.deps.store.read(async (reads) => {
       const project = await requireProject(reads, session.projectId);
       if (!isClaudeCodeCommand(project.command)) {
         throw sessionNotResumable(
@@ -51,6 +53,16 @@ export class ResumeSession {
       }
       const active = await reads.runners.activeInSession(session.id);
       if (active.length > 0) throw busy(session.id, active);
+      // A session that ran in a runner's worktree goes on in it (its restarts and removal see it).
+      const ranIn =
+        session.cwd === null ? null : await reads.worktrees.findContaining(project.id, session.cwd);
+      if (ranIn?.removedAt) {
+        throw sessionNotResumable(
+          session.id,
+          `it ran in the worktree of runner ${ranIn.runnerId} (${ranIn.path}, branch ${ranIn.branch}), which was removed at ${ranIn.removedAt.toISOString()}`,
+        );
+      }
+      return ranIn;
     });
     const launch: LaunchRunnerRequest = {
       project: session.projectId,
@@ -68,6 +80,7 @@ export class ResumeSession {
     };
     return this.launch.execute(launch, ctx, {
       resume: session.id,
+      ...(worktree === null ? {} : { worktree: worktree.runnerId }),
       origin: { ...(session.cwd === null ? {} : { cwd: session.cwd }), resumedFrom: session.id },
       inTransaction: async (tx, decided) => {
         const active = (await tx.runners.activeInSession(session.id)).filter(

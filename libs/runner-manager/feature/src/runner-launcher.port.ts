@@ -1,6 +1,7 @@
 import { type Project, type Runner } from '@stratavore/runner-manager-domain';
 
 import { type LogWindow, type LogWindowRequest } from './runner-log-window';
+import { type WorktreeHost } from './worktree-host.port';
 
 /** What a launcher needs to start one runner's agent. */
 export interface LaunchSpec {
@@ -25,6 +26,16 @@ export interface RunnerLauncher {
   readonly kind: 'local' | 'kubernetes';
   /** The heartbeat interval agents are started with (recorded in `runner.launched`). */
   readonly heartbeatIntervalMs?: number;
+  /**
+   * Git worktrees on the machine the agents run on (`--worktree`, docs/worktrees.md); absent:
+   * this launcher cannot make them, and such launches are refused.
+   */
+  readonly worktrees?: WorktreeHost;
+  /**
+   * The heartbeat URL its agents report to; an attached runner's agent (`runners.attach`,
+   * started by the user's CLI) gets the same.
+   */
+  agentHeartbeatUrl(): string;
   /** Resolves once the agent process exists; rejects when it could not be started. */
   launch(spec: LaunchSpec): Promise<LaunchedAgent>;
   /** Asks the runner's agent to stop (SIGTERM) or kills it (SIGKILL); a gone agent is fine. */

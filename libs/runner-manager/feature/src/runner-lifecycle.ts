@@ -1,5 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { buildEnvelope, type EventEnvelope, type runnerEvents } from '@stratavore/contracts';
+import {
+  buildEnvelope,
+  type EventEnvelope,
+  type runnerEvents,
+  type SessionActivity,
+} from '@stratavore/contracts';
 import { type Clock, type IdGenerator } from '@stratavore/core';
 import {
   type RunnerManagerTransaction,
@@ -20,6 +25,8 @@ import {
   type RunnerMode,
   type RunnerOrigin,
   type RunnerState,
+  type RunnerWorktree,
+  waitedMs,
   withMaxBudgetUsd,
   ZERO_TOKENS,
 } from '@stratavore/runner-manager-domain';
@@ -29,6 +36,7 @@ import { type BudgetGate } from './budget-gate.port';
 import { type LaunchSpec, type RunnerLauncher } from './runner-launcher.port';
 import { launchedOrigin, originOf, planRestart } from './runner-restarts';
 import { hashRunnerToken, type RunnerTokenSource } from './runner-token';
+import { admittedWorktree, makeRunnerWorktree } from './runner-worktrees';
 import { type SessionLookup } from './session-lookup.port';
 
 /** Who asked, for the events' correlation id. */
@@ -74,6 +82,11 @@ export interface TransitionPatch {
   /** For `runner.stopping`. */
   readonly requestedBy?: 'user' | 'budget' | 'system';
   readonly reason?: string;
+  /**
+   * The session activity that moves a live runner (`running` <-> `waiting` / `idle`), kept on
+   * the runner; its events (`runner.waiting`, `runner.idle`, `runner.resumed-work`) carry it.
+   */
+  readonly activity?: SessionActivity;
 }
 
 /** A runner inserted in `pending` whose agent is to be started after commit. */
@@ -84,6 +97,8 @@ export interface PendingLaunch extends LaunchSpec {
    * its insert, or budgets are off.
    */
   readonly reserve: LaunchEstimate | null;
+  /** A git worktree is to be made for it before its agent starts (`--worktree`). */
+  readonly createWorktree?: boolean;
 }
 
 /** A launch's reservation granted before its runner is inserted. */
@@ -108,7 +123,8 @@ export class RunnerLifecycle {
   /**
    * Inserts a runner in `pending` and its `runner.launched` event. Caller holds the project lock.
    * With `budget` (a reservation granted for this launch) the runner takes the reserved id, and
-   * a headless Claude command gets `--max-budget-usd`.
+   * a headless Claude command gets `--max-budget-usd`. With `worktree` it works in that existing
+   * worktree; with `newWorktree` one is made for it before its agent starts.
    */
   async insertPending(
     tx: RunnerManagerTransaction,
@@ -117,6 +133,10 @@ export class RunnerLifecycle {
       readonly command: readonly string[];
       readonly prompt: string | null;
       readonly mode: RunnerMode;
+      readonly worktree?: RunnerWorktree | null;
+      readonly newWorktree?: boolean;
+      /** Started by the user's CLI in a terminal (`runners.attach`), not by the launcher. */
+      readonly attached?: boolean;
     } & Partial<RunnerOrigin>,
     ctx: RequestContext,
     budget?: GrantedBudget,
@@ -152,6 +172,9 @@ export class RunnerLifecycle {
       tokens: ZERO_TOKENS,
       ...originOf(spec, project),
       sessionResult: null,
+      worktree: spec.worktree ?? null,
+      attached: spec.attached === true,
+      activity: null,
     };
     await tx.runners.insert(runner);
     await tx.appendEvents([
@@ -163,7 +186,7 @@ export class RunnerLifecycle {
           agentCommand: runner.command.join(' '),
           ...(runner.prompt === null ? {} : { prompt: runner.prompt }),
           mode: runner.mode,
-          launcher: this.deps.launcher.kind,
+          launcher: runner.attached === true ? 'attached' : this.deps.launcher.kind,
           ...(budget === undefined ? {} : { reservedTokens: budget.estimate.tokens }),
           tokenHash: runner.tokenHash,
           ...(this.deps.launcher.heartbeatIntervalMs === undefined
@@ -173,7 +196,7 @@ export class RunnerLifecycle {
         },
       }),
     ]);
-    return { runner, project, token, reserve: null };
+    return { runner, project, token, reserve: null, createWorktree: spec.newWorktree === true };
   }
 
   /**
@@ -199,12 +222,13 @@ export class RunnerLifecycle {
       ...(patch.exitCode === undefined ? {} : { exitCode: patch.exitCode }),
       ...(patch.signal === undefined ? {} : { signal: patch.signal }),
       ...(patch.sessionId === undefined ? {} : { sessionId: patch.sessionId }),
+      ...(patch.activity === undefined ? {} : { activity: patch.activity }),
       ...(to === 'failed' ? { failureReason: patch.failureReason ?? 'agent_crashed' } : {}),
       ...(to === 'starting' ? { startedAt: now } : {}),
       ...(isTerminal(to) ? { endedAt: now } : {}),
     };
     await tx.runners.save(next);
-    await tx.appendEvents([this.transitionEvent(next, patch, ctx)]);
+    await tx.appendEvents([this.transitionEvent(next, patch, ctx, runner)]);
     if (isTerminal(to)) await planRestart(tx, next, this.deps, ctx);
     const admitted = isTerminal(to) ? await this.admitQueued(tx, runner.projectId, ctx) : [];
     return { runner: next, admitted };
@@ -226,6 +250,7 @@ export class RunnerLifecycle {
     let head: QueuedLaunch | null;
     while (active < project.maxRunners && (head = await tx.queue.oldest(projectId)) !== null) {
       await tx.queue.remove(head.id);
+      const worktree = await admittedWorktree(tx, head.worktree);
       const launch = await this.insertPending(
         tx,
         project,
@@ -239,6 +264,8 @@ export class RunnerLifecycle {
           maxRestarts: head.maxRestarts,
           restartOf: head.restartOf,
           restarts: head.restarts,
+          worktree: worktree.existing,
+          newWorktree: worktree.createNew,
         },
         ctx,
       );
@@ -265,7 +292,20 @@ export class RunnerLifecycle {
   private async startAgent(pending: PendingLaunch, ctx: RequestContext): Promise<Runner> {
     const reserved = await this.reserveAdmitted(pending, ctx);
     if (reserved.kind === 'failed') return reserved.runner;
-    const launch = reserved.launch;
+    let launch = reserved.launch;
+    if (launch.createWorktree === true) {
+      // Made on the launcher's machine before the agent starts there, which then runs in it.
+      const made = await makeRunnerWorktree(this.deps, launch);
+      if (made.kind === 'failed') {
+        this.logger.warn(`runner ${launch.runner.id}: launch failed: ${made.detail}`);
+        return this.failPending(
+          launch,
+          { failureReason: 'launch_failed', detail: made.detail },
+          ctx,
+        );
+      }
+      launch = made.launch;
+    }
     let agent: { pid: number; host: string };
     try {
       agent = await this.deps.launcher.launch(launch);
@@ -370,8 +410,12 @@ export class RunnerLifecycle {
     runner: Runner,
     patch: TransitionPatch,
     ctx: RequestContext,
+    previous: Runner,
   ): EventEnvelope {
     const ref = { runnerId: runner.id, projectId: runner.projectId };
+    // Only a hook's activity moves a runner into or out of waiting and idle.
+    const activity = patch.activity ?? null;
+    const session = runner.sessionId === null ? {} : { sessionId: runner.sessionId };
     switch (runner.state) {
       case 'pending':
         throw new Error('pending is entered by insertPending only');
@@ -381,6 +425,19 @@ export class RunnerLifecycle {
           data: { ...ref, ...(runner.agentPid === null ? {} : { pid: runner.agentPid }) },
         });
       case 'running':
+        if ((previous.state === 'waiting' || previous.state === 'idle') && activity !== null) {
+          return this.envelope(runner, ctx, {
+            type: 'runner.resumed-work',
+            data: {
+              ...ref,
+              ...session,
+              reason: activity.reason,
+              since: activity.since,
+              from: previous.state,
+              waitedMs: waitedMs(previous.activity, activity),
+            },
+          });
+        }
         return this.envelope(runner, ctx, {
           type: 'runner.running',
           data: {
@@ -389,6 +446,19 @@ export class RunnerLifecycle {
             ...(runner.sessionId === null ? {} : { sessionId: runner.sessionId }),
           },
         });
+      case 'waiting':
+      case 'idle': {
+        if (activity === null) {
+          throw new Error(`${runner.state} is entered with the session activity only`);
+        }
+        const data = { ...ref, ...session, reason: activity.reason, since: activity.since };
+        return runner.state === 'waiting'
+          ? this.envelope(runner, ctx, {
+              type: 'runner.waiting',
+              data: { ...data, message: activity.message },
+            })
+          : this.envelope(runner, ctx, { type: 'runner.idle', data });
+      }
       case 'stopping':
         return this.envelope(runner, ctx, {
           type: 'runner.stopping',

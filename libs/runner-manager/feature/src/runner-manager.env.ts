@@ -8,7 +8,8 @@ import { type RunnerRestartOptions } from './runner-manager.module';
  * `AGENT_MAIN_PATH` (the `stratavore-agent` entry point the local launcher starts; default: the
  * agent built beside the app), `HEARTBEAT_URL` (where agents report; default
  * heartbeat-ingest on `http://127.0.0.1:7414`, the daemon's own URL in the daemon),
- * `RUNNER_LOG_DIR` (agent and runner output) and `HEARTBEAT_INTERVAL` (default 10s).
+ * `TRANSCRIPT_URL` (where agents upload Claude transcripts: session-store; default the heartbeat
+ * URL, which is right for the daemon), `RUNNER_LOG_DIR` (agent and runner output) and `HEARTBEAT_INTERVAL` (default 10s).
  * `BUDGETS` (`enforce`, the default: every launch reserves its estimate in budget-service first
  * and fails when budget-service refuses or cannot be reached, and hard budgets stop runners when
  * exceeded; `off`: runner-manager never asks budget-service) and `BUDGET_REQUEST_TIMEOUT` (how
@@ -17,11 +18,19 @@ import { type RunnerRestartOptions } from './runner-manager.module';
  * runner with `--restart on-failure`, doubling per restart up to the maximum, with jitter;
  * default 5s and 5m) and `RESTART_CHECK_INTERVAL` (how often the leader relaunches due
  * restarts, default 2s; docs/runners.md, "Restart policy").
+ * `WORKTREE_DIR` (where `--worktree` launches get their git worktree,
+ * `<dir>/<project>/<runner id>`; default `<data dir>/worktrees`; docs/worktrees.md).
  */
 export const runnerManagerEnvSchema = z.object({
   AGENT_MAIN_PATH: z.string().min(1).optional(),
   HEARTBEAT_URL: url(['http', 'https']).optional(),
+  /** Where agents upload Claude transcripts (session-store); default: the heartbeat URL. */
+  TRANSCRIPT_URL: url(['http', 'https']).optional(),
   RUNNER_LOG_DIR: z.string().min(1).optional(),
+  WORKTREE_DIR: z
+    .string()
+    .regex(/^\//, { error: 'expected an absolute path (starting with /)' })
+    .optional(),
   HEARTBEAT_INTERVAL: duration().default(10_000),
   BUDGETS: z.enum(['enforce', 'off'], { error: 'expected enforce or off' }).default('enforce'),
   BUDGET_REQUEST_TIMEOUT: duration().default(5_000),

@@ -42,7 +42,13 @@ export class FakeLauncher implements RunnerLauncher {
   readonly reaped: Runner[] = [];
   readonly logs = new Map<string, Buffer>();
   failWith: Error | null = null;
+  /** What {@link agentHeartbeatUrl} answers (attached runners' agents report there). */
+  heartbeatUrl = 'http://127.0.0.1:7414';
   private nextPid = 40_000;
+
+  agentHeartbeatUrl(): string {
+    return this.heartbeatUrl;
+  }
 
   launch(spec: LaunchSpec): Promise<LaunchedAgent> {
     this.launches.push(spec);

@@ -13,7 +13,7 @@ import {
   type RunnersStatusRequest,
   type StopRunnerRequest,
 } from '@stratavore/contracts';
-import { type RunnerManagerReads } from '@stratavore/runner-manager-data-access';
+import { type RunnerManagerReads, type RunnerView } from '@stratavore/runner-manager-data-access';
 import {
   budgetExceeded,
   budgetUnavailable,
@@ -41,6 +41,7 @@ import {
   type TransitionPatch,
 } from './runner-lifecycle';
 import { cancelScheduledRestartOf } from './runner-restarts';
+import { checkWorktreeLaunch, resolveLaunchWorktree } from './runner-worktrees';
 
 async function replyFor(reads: RunnerManagerReads, runner: Runner): Promise<RunnerReply> {
   const project = await reads.projects.findById(runner.projectId);
@@ -48,6 +49,15 @@ async function replyFor(reads: RunnerManagerReads, runner: Runner): Promise<Runn
     runner,
     project ?? { id: runner.projectId, name: '(unknown)' },
     await reads.restarts.findByRunner(runner.id),
+  );
+}
+
+function replyOfView(view: RunnerView): RunnerReply {
+  const { runner } = view;
+  return toRunnerReply(
+    runner,
+    { id: runner.projectId, name: view.projectName ?? '(unknown)' },
+    view.restart,
   );
 }
 
@@ -62,7 +72,9 @@ type LaunchDecision =
  * the project's advisory lock count the active runners; full -> QuotaExceeded naming the
  * holders, or a queued launch when `queue: true` (both give the reservation back: a queued
  * launch reserves when admitted); else insert the runner (`pending`) and `runner.launched`,
- * commit, then start the agent and record `starting` (or `failed`, `launch_failed`).
+ * commit, then start the agent and record `starting` (or `failed`, `launch_failed`). A launch
+ * with `worktree` is first refused (ValidationFailed on `worktree`) when the project cannot have
+ * one; its worktree is made by the launcher after commit, before the agent starts in it.
  */
 export class LaunchRunner {
   private readonly lifecycle: RunnerLifecycle;
@@ -76,6 +88,10 @@ export class LaunchRunner {
     ctx: RequestContext,
     internals?: LaunchInternals,
   ): Promise<LaunchRunnerReply> {
+    if (request.worktree === true && internals?.worktree === undefined) {
+      const project = await this.deps.store.read((reads) => requireProject(reads, request.project));
+      await checkWorktreeLaunch(this.deps, project);
+    }
     const reservation = await this.reserve(request, ctx);
     let decision: LaunchDecision;
     try {
@@ -146,6 +162,11 @@ export class LaunchRunner {
       const project = (await tx.projects.findById(found.id)) ?? found;
       if (project.archivedAt !== null) throw RunnerException.projectArchived(project.name);
       const spec = launchSpecOf(request, project, internals);
+      const worktree = await resolveLaunchWorktree(
+        tx,
+        request.worktree === true,
+        internals?.worktree,
+      );
       const holders = await tx.runners.activeOf(project.id);
       if (holders.length >= project.maxRunners) {
         if (!request.queue) throw quotaExceeded(project, holders);
@@ -156,6 +177,7 @@ export class LaunchRunner {
           createdAt: this.deps.clock.now(),
           estimateTokens: request.estimateTokens ?? null,
           estimateUsd: request.estimateUsd ?? null,
+          worktree: worktree.choice,
         });
         await internals?.inTransaction?.(tx, { kind: 'queued', queuedLaunchId: entry.id });
         return { kind: 'queued', project, entry };
@@ -163,7 +185,7 @@ export class LaunchRunner {
       const launch = await this.lifecycle.insertPending(
         tx,
         project,
-        spec,
+        { ...spec, worktree: worktree.existing, newWorktree: worktree.createNew },
         ctx,
         reservation ?? undefined,
       );
@@ -234,6 +256,8 @@ export class StopRunner {
       let result: { runner: Runner; admitted: PendingLaunch[] };
       switch (current.state) {
         case 'running':
+        case 'waiting':
+        case 'idle':
           result = await this.lifecycle.transition(
             tx,
             wanted,
@@ -253,7 +277,10 @@ export class StopRunner {
       }
       return { ...result, reply: await replyFor(tx, result.runner) };
     });
-    if (runner.agentPid !== null) {
+    // An attached runner's agent is the user's (another machine, maybe): it hears the stop in
+    // the answer to its next heartbeat and stops its command itself.
+    const attached = runner.attached === true;
+    if (runner.agentPid !== null && !attached) {
       await this.deps.launcher
         .signal(runner, request.force ? 'SIGKILL' : 'SIGTERM')
         .catch((error: unknown) => {
@@ -261,7 +288,7 @@ export class StopRunner {
         });
     }
     await this.lifecycle.startAgents(admitted, ctx);
-    if (request.force && runner.state === 'stopping') {
+    if (request.force && runner.state === 'stopping' && !attached) {
       // A killed agent sends no final report: take its command down too, and record the end.
       return (await this.finishKill(runner, ctx)) ?? reply;
     }
@@ -323,43 +350,26 @@ export class CancelQueued {
 export class RunnerQueries {
   constructor(private readonly deps: RunnerManagerDeps) {}
 
+  /** One query: the runner with its project's name and planned restart. */
   get(request: GetRunnerRequest): Promise<RunnerReply> {
     return this.deps.store.read(async (reads) => {
-      const runner = await reads.runners.findById(request.runner);
-      if (!runner) throw RunnerException.runnerNotFound(request.runner);
-      return replyFor(reads, runner);
+      const view = await reads.views.findById(request.runner);
+      if (!view) throw RunnerException.runnerNotFound(request.runner);
+      return replyOfView(view);
     });
   }
 
+  /** One query for the page (plus the project's lookup when filtered by project). */
   list(request: ListRunnersRequest): Promise<RunnerListReply> {
     return this.deps.store.read(async (reads) => {
       const project =
         request.project === undefined ? undefined : await requireProject(reads, request.project);
-      const runners = await reads.runners.list({
+      const views = await reads.views.list({
         ...(project === undefined ? {} : { projectId: project.id }),
         ...(request.states === undefined ? {} : { states: request.states }),
         limit: request.limit,
       });
-      const projects = new Map<string, Pick<Project, 'id' | 'name'>>();
-      const restarts = new Map(
-        (await reads.restarts.listForRunners(runners.map((runner) => runner.id))).map((plan) => [
-          plan.runnerId,
-          plan,
-        ]),
-      );
-      const replies: RunnerReply[] = [];
-      for (const runner of runners) {
-        let owner = projects.get(runner.projectId);
-        if (!owner) {
-          owner = (await reads.projects.findById(runner.projectId)) ?? {
-            id: runner.projectId,
-            name: '(unknown)',
-          };
-          projects.set(runner.projectId, owner);
-        }
-        replies.push(toRunnerReply(runner, owner, restarts.get(runner.id) ?? null));
-      }
-      return { runners: replies };
+      return { runners: views.map(replyOfView) };
     });
   }
 
@@ -374,7 +384,7 @@ export class RunnerQueries {
       const queued = await reads.queue.listOf(ids);
       return {
         projects: projects.map((project): ProjectStatus => {
-          const byState = { pending: 0, starting: 0, running: 0, stopping: 0 };
+          const byState = { pending: 0, starting: 0, running: 0, waiting: 0, idle: 0, stopping: 0 };
           for (const row of counts) {
             if (row.projectId !== project.id) continue;
             if (row.state in byState) byState[row.state as keyof typeof byState] = row.count;
@@ -382,7 +392,7 @@ export class RunnerQueries {
           return {
             project: { id: project.id, name: project.name },
             maxRunners: project.maxRunners,
-            active: byState.pending + byState.starting + byState.running + byState.stopping,
+            active: Object.values(byState).reduce((sum, count) => sum + count, 0),
             byState,
             queued: queued
               .filter((entry) => entry.projectId === project.id)

@@ -1,5 +1,6 @@
 export * from './blob/blob-store';
 export * from './blob/local-filesystem-blob-store';
+export * from './blob/s3-blob-store';
 export {
   SessionDatabase,
   type SessionDatabaseOptions,

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -16,7 +16,12 @@ import {
 import { CLOCK, ID_GENERATOR, ManualClock, RandomIdGenerator } from '@stratavore/core';
 import { createMessagingDataSource, InProcessBus, MESSAGE_BUS } from '@stratavore/messaging';
 import { runMigrations } from '@stratavore/persistence';
-import { type SessionDatabase } from '@stratavore/session-store-data-access';
+import {
+  type BlobStore,
+  LocalFilesystemBlobStore,
+  S3BlobStore,
+  type SessionDatabase,
+} from '@stratavore/session-store-data-access';
 
 import { SessionStoreConsumer } from './session-store.consumer';
 import { SESSION_DATABASE, SessionStoreModule } from './session-store.module';
@@ -146,7 +151,9 @@ export interface SessionStoreUnderTest {
   readonly clock: ManualClock;
   readonly database: SessionDatabase;
   readonly consumer: SessionStoreConsumer;
-  readonly blobDir: string;
+  readonly blobs: BlobStore;
+  /** Keys of the blobs under `prefix` (`transcripts/<session>/main/`), sorted. */
+  listBlobs(prefix: string): Promise<string[]>;
   /** Delivers an event to the consumer as the bus would, once. */
   deliver(event: EventEnvelope): Promise<string>;
   stop(): Promise<void>;
@@ -163,19 +170,82 @@ export async function migrateMessaging(url: string): Promise<void> {
   }
 }
 
+/** A blob store for a test and how to list what it holds. */
+export interface TestBlobStore {
+  readonly store: BlobStore;
+  list(prefix: string): Promise<string[]>;
+  cleanup(): Promise<void>;
+}
+
+/** The default: a {@link LocalFilesystemBlobStore} in a temporary directory. */
+export async function temporaryFilesystemBlobs(): Promise<TestBlobStore> {
+  const dir = await mkdtemp(join(tmpdir(), 'session-store-blobs-'));
+  return {
+    store: new LocalFilesystemBlobStore(dir),
+    list: async (prefix) => {
+      const entries = await readdir(join(dir, prefix), {
+        recursive: true,
+        withFileTypes: true,
+      }).catch(() => []);
+      return entries
+        .filter((entry) => entry.isFile())
+        .map(
+          (entry) => `${prefix}${relative(join(dir, prefix), join(entry.parentPath, entry.name))}`,
+        )
+        .sort();
+    },
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** What {@link s3Blobs} needs of a local S3 server (`startLocalS3Server` of the test harness). */
+export interface S3ServerForTests {
+  readonly endpoint: string;
+  readonly bucket: string;
+  readonly region: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  keys(prefix: string): string[];
+}
+
+/** An {@link S3BlobStore} on a local S3-compatible server, under a prefix of its own. */
+export function s3Blobs(server: S3ServerForTests): TestBlobStore {
+  const prefix = `t-${randomUUID()}/`;
+  const store = new S3BlobStore({
+    bucket: server.bucket,
+    prefix,
+    region: server.region,
+    endpoint: server.endpoint,
+    forcePathStyle: true,
+    credentials: server.credentials,
+    partSize: 5 * 1024 * 1024,
+  });
+  const list = (under: string) =>
+    server.keys(`${prefix}${under}`).map((key) => key.slice(prefix.length));
+  return {
+    store,
+    list: (under) => Promise.resolve(list(under)),
+    cleanup: async () => {
+      for (const key of list('')) await store.delete(key);
+      await store.close();
+    },
+  };
+}
+
 /**
- * session-store on a real Fastify server (port 0), real PostgreSQL, a temporary blob directory
- * and an in-process bus validating against the production catalog.
+ * session-store on a real Fastify server (port 0), real PostgreSQL, a blob store (a temporary
+ * directory unless the test brings one, e.g. S3 on a local server) and an in-process bus
+ * validating against the production catalog.
  */
 export async function startSessionStore(options: {
   databaseUrl: string;
   clock?: ManualClock;
   maxBytes?: number;
   graceMs?: number;
+  blobs?: TestBlobStore;
 }): Promise<SessionStoreUnderTest> {
   await migrateMessaging(options.databaseUrl);
   const clock = options.clock ?? new ManualClock('2026-03-01T10:00:00.000Z');
-  const blobDir = await mkdtemp(join(tmpdir(), 'session-store-blobs-'));
+  const blobs = options.blobs ?? (await temporaryFilesystemBlobs());
   const bus = new InProcessBus({ signingKey: TEST_SIGNING_KEY, requestTimeoutMs: 5_000 });
   await bus.connect();
 
@@ -195,7 +265,7 @@ export async function startSessionStore(options: {
       SessionStoreModule.forRoot({
         databaseUrl: options.databaseUrl,
         signingKey: TEST_SIGNING_KEY,
-        blobStore: { dir: blobDir },
+        blobStore: { instance: blobs.store },
         transcripts: {
           maxBytes: options.maxBytes ?? 1024 * 1024,
           graceMs: options.graceMs ?? 3_600_000,
@@ -218,12 +288,13 @@ export async function startSessionStore(options: {
     clock,
     database: app.get<SessionDatabase>(SESSION_DATABASE),
     consumer,
-    blobDir,
+    blobs: blobs.store,
+    listBlobs: (prefix) => blobs.list(prefix),
     deliver: (event) => consumer.handle({ envelope: event, routingKey: event.type, attempt: 1 }),
     stop: async () => {
       await app.close();
       await bus.close();
-      await rm(blobDir, { recursive: true, force: true });
+      await blobs.cleanup();
     },
   };
 }

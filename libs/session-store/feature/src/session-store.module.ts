@@ -15,6 +15,7 @@ import { MESSAGE_BUS, type MessageBus, type Subscription } from '@stratavore/mes
 import {
   type BlobStore,
   LocalFilesystemBlobStore,
+  S3BlobStore,
   SessionDatabase,
 } from '@stratavore/session-store-data-access';
 
@@ -22,7 +23,11 @@ import { listPriceWeights } from './price-weights';
 import { SessionEventFactory } from './session-events.factory';
 import { SessionQueries } from './session-queries';
 import { type PriceWeights } from './session-rules';
-import { type SessionStoreConfig } from './session-store.config';
+import {
+  blobStoreFromConfig,
+  type BlobStoreSelection,
+  type SessionStoreConfig,
+} from './session-store.config';
 import {
   SESSION_STORE_CONSUMER,
   SESSION_STORE_PATTERNS,
@@ -36,8 +41,11 @@ export interface SessionStoreModuleOptions {
   readonly databaseUrl: string;
   /** HMAC key of event envelopes (`EVENT_SIGNING_KEY`). */
   readonly signingKey: string;
-  /** Where transcripts go: a directory (local filesystem), or another store (S3, tests). */
-  readonly blobStore: { readonly dir: string } | { readonly instance: BlobStore };
+  /**
+   * Where transcripts go: a directory (local filesystem), an S3 bucket, or a store built by the
+   * caller (tests), which the caller also closes.
+   */
+  readonly blobStore: BlobStoreSelection | { readonly instance: BlobStore };
   readonly transcripts: UploadLimits;
   /** Connections in the `session` pool (default 10). */
   readonly poolSize?: number;
@@ -49,7 +57,26 @@ export interface SessionStoreModuleOptions {
 export const SESSION_DATABASE = Symbol('SESSION_DATABASE');
 export const BLOB_STORE = Symbol('BLOB_STORE');
 
-/** The module's options from the validated environment (the app and the daemon share this). */
+/** Builds the blob store the options name; `owned` when this module must close it. */
+function openBlobStore(selection: SessionStoreModuleOptions['blobStore']): {
+  store: BlobStore;
+  owned: boolean;
+} {
+  if ('instance' in selection) return { store: selection.instance, owned: false };
+  if ('s3' in selection) return { store: new S3BlobStore(selection.s3), owned: true };
+  return { store: new LocalFilesystemBlobStore(selection.dir), owned: true };
+}
+
+/** The opened blob store and whether the module closes it. */
+const OPENED_BLOB_STORE = Symbol('OPENED_BLOB_STORE');
+type OpenedBlobStore = ReturnType<typeof openBlobStore>;
+
+/**
+ * The module's options from the validated environment (the app and the daemon share this).
+ *
+ * @throws ConfigError when the blob store's variables do not fit together (`BLOB_STORE=s3`
+ * without `S3_BUCKET`, half of a key pair).
+ */
 export function sessionStoreOptionsFromEnv(
   databaseUrl: string,
   signingKey: string,
@@ -59,7 +86,7 @@ export function sessionStoreOptionsFromEnv(
   return {
     databaseUrl,
     signingKey,
-    blobStore: { dir: env.BLOB_STORE_DIR ?? join(dataDir, 'blobs') },
+    blobStore: blobStoreFromConfig(env, join(dataDir, 'blobs')),
     transcripts: { maxBytes: env.TRANSCRIPT_MAX_BYTES, graceMs: env.TRANSCRIPT_UPLOAD_GRACE },
   };
 }
@@ -70,15 +97,23 @@ export class SessionStoreLifecycle
   implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
 {
   private subscriptions: Subscription[] = [];
+  private readonly logger = new Logger('SessionStore');
 
   constructor(
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(SessionStoreConsumer) private readonly consumer: SessionStoreConsumer,
     @Inject(SessionStoreRequestHandler) private readonly handler: SessionStoreRequestHandler,
     @Inject(SESSION_DATABASE) private readonly database: SessionDatabase,
+    @Inject(OPENED_BLOB_STORE) private readonly blobs: OpenedBlobStore,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    this.logger.log(`transcripts are kept in ${this.blobs.store.description}`);
+    // In the background, and a warning rather than a failed start: an unreachable S3 would
+    // otherwise hold the start for its retries, and the bucket may come up later.
+    void this.blobs.store.verify?.().catch((error: unknown) => {
+      this.logger.warn(error instanceof Error ? error.message : String(error));
+    });
     this.subscriptions.push(
       await this.bus.subscribe(
         { consumer: SESSION_STORE_CONSUMER, patterns: SESSION_STORE_PATTERNS },
@@ -96,6 +131,7 @@ export class SessionStoreLifecycle
 
   async onApplicationShutdown(): Promise<void> {
     await this.database.close();
+    if (this.blobs.owned) await this.blobs.store.close?.();
   }
 }
 
@@ -122,12 +158,11 @@ export class SessionStoreModule {
               applicationName: 'session-store',
             }),
         },
+        { provide: OPENED_BLOB_STORE, useFactory: () => openBlobStore(options.blobStore) },
         {
           provide: BLOB_STORE,
-          useFactory: (): BlobStore =>
-            'instance' in options.blobStore
-              ? options.blobStore.instance
-              : new LocalFilesystemBlobStore(options.blobStore.dir),
+          inject: [OPENED_BLOB_STORE],
+          useFactory: (opened: OpenedBlobStore): BlobStore => opened.store,
         },
         {
           provide: SessionEventFactory,

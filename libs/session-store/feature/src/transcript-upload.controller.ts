@@ -11,6 +11,7 @@ import {
   Param,
   Put,
   Req,
+  Res,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { type TranscriptMetadata } from '@stratavore/contracts';
@@ -27,6 +28,11 @@ interface UploadRequest {
   /** The raw stream our content-type parser hands through, or a body Fastify parsed itself. */
   readonly body?: unknown;
   readonly raw: IncomingMessage;
+}
+
+/** The part of Fastify's reply the upload sets a header on. */
+interface UploadReply {
+  header(name: string, value: string): unknown;
 }
 
 /** The part of a Fastify instance that registers content-type parsers. */
@@ -89,6 +95,7 @@ export class TranscriptUploadController {
     @Headers('content-type') contentType: string | undefined,
     @Headers('content-length') contentLength: string | undefined,
     @Req() request: UploadRequest,
+    @Res({ passthrough: true }) reply: UploadReply,
   ): Promise<TranscriptMetadata> {
     try {
       return await this.uploadTranscript.execute({
@@ -100,6 +107,13 @@ export class TranscriptUploadController {
         body: isAsyncIterable(request.body) ? request.body : request.raw,
       });
     } catch (error) {
+      // Refused before the body was read to its end (unknown token, too large): the connection
+      // closes after the answer and the rest is discarded; otherwise the unread body would keep
+      // the connection busy (and a shutdown waiting) with nobody reading it.
+      if (!request.raw.readableEnded) {
+        reply.header('connection', 'close');
+        request.raw.resume();
+      }
       if (!(error instanceof SessionStoreException)) throw error;
       const statusCode = httpStatusOf(error.code);
       throw new HttpException(

@@ -1,6 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 
 import {
   SESSION_STORE_SERVICE,
@@ -8,16 +6,24 @@ import {
   type TranscriptMetadata,
   type TranscriptWindowReply,
 } from '@stratavore/contracts';
-import { createTestDatabase, type TestDatabase } from '@stratavore/testing';
+import {
+  createTestDatabase,
+  type LocalS3Server,
+  startLocalS3Server,
+  type TestDatabase,
+} from '@stratavore/testing';
 
 import {
   launched,
   newRunner,
   reported,
   runnerEvent,
+  s3Blobs,
   sessionSnapshot,
   type SessionStoreUnderTest,
   startSessionStore,
+  temporaryFilesystemBlobs,
+  type TestBlobStore,
   type TestRunner,
 } from './session-store.int-test-support';
 
@@ -28,7 +34,23 @@ interface Answer {
   json: Record<string, unknown>;
 }
 
-describe('transcript upload over HTTP', () => {
+let s3: LocalS3Server;
+
+beforeAll(async () => {
+  s3 = await startLocalS3Server();
+});
+
+afterAll(async () => {
+  await s3?.close();
+});
+
+// The same suite on each blob store: the local filesystem and S3 (on a local S3 server).
+const BLOB_STORES: Array<[string, () => Promise<TestBlobStore>]> = [
+  ['the local filesystem', temporaryFilesystemBlobs],
+  ['S3', () => Promise.resolve(s3Blobs(s3))],
+];
+
+describe.each(BLOB_STORES)('transcript upload over HTTP into %s', (_name, blobStore) => {
   let db: TestDatabase;
   let store: SessionStoreUnderTest;
   let a: TestRunner;
@@ -38,7 +60,12 @@ describe('transcript upload over HTTP', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('session_store_upload');
-    store = await startSessionStore({ databaseUrl: db.url, maxBytes: MAX_BYTES, graceMs: 60_000 });
+    store = await startSessionStore({
+      databaseUrl: db.url,
+      maxBytes: MAX_BYTES,
+      graceMs: 60_000,
+      blobs: await blobStore(),
+    });
     a = newRunner();
     b = newRunner();
     const now = store.clock.now();
@@ -82,10 +109,7 @@ describe('transcript upload over HTTP', () => {
     });
   }
 
-  const blobs = async () => {
-    const dir = join(store.blobDir, 'transcripts', sessionA, 'main');
-    return readdir(dir).catch(() => []);
-  };
+  const blobs = () => store.listBlobs(`transcripts/${sessionA}/main/`);
 
   it('stores a transcript with its size, line count and sha256, and serves it back in windows', async () => {
     const text =
@@ -204,5 +228,113 @@ describe('transcript upload over HTTP', () => {
       status: 403,
       json: { code: 'RUNNER_NOT_IN_SESSION' },
     });
+  });
+});
+
+describe('a transcript larger than one S3 part', () => {
+  const LIMIT = 12 * 1024 * 1024;
+  let db: TestDatabase;
+  let store: SessionStoreUnderTest;
+  let runner: TestRunner;
+  const session = randomUUID();
+
+  beforeAll(async () => {
+    db = await createTestDatabase('session_store_upload_s3');
+    store = await startSessionStore({
+      databaseUrl: db.url,
+      maxBytes: LIMIT,
+      blobs: s3Blobs(s3),
+    });
+    runner = newRunner();
+    const now = store.clock.now();
+    expect(await store.deliver(launched(runner, now))).toBe('ack');
+    expect(await store.deliver(reported(runner, 1, sessionSnapshot(session), now))).toBe('ack');
+  });
+
+  afterAll(async () => {
+    await store?.stop();
+    await db?.drop();
+  });
+
+  /** `lines` JSONL lines of about 1 KiB each, streamed as a request body 64 KiB at a time. */
+  function jsonl(lines: number): {
+    body: ReadableStream<Uint8Array>;
+    sha256: string;
+    size: number;
+  } {
+    const hash = createHash('sha256');
+    let size = 0;
+    const pieces: Buffer[] = [];
+    let pending: Buffer[] = [];
+    let pendingSize = 0;
+    for (let n = 0; n < lines; n += 1) {
+      const line = Buffer.from(`${JSON.stringify({ n, text: 'w\u00f6rd '.repeat(170) })}\n`);
+      hash.update(line);
+      size += line.length;
+      pending.push(line);
+      pendingSize += line.length;
+      if (pendingSize >= 64 * 1024) {
+        pieces.push(Buffer.concat(pending));
+        pending = [];
+        pendingSize = 0;
+      }
+    }
+    if (pending.length > 0) pieces.push(Buffer.concat(pending));
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = pieces.shift();
+        if (next === undefined) controller.close();
+        else controller.enqueue(next);
+      },
+    });
+    return { body, sha256: hash.digest('hex'), size };
+  }
+
+  async function put(body: ReadableStream<Uint8Array>): Promise<Response> {
+    return fetch(`${store.url}/api/v1/sessions/${session}/transcripts/main`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${runner.token}` },
+      body,
+      duplex: 'half',
+    });
+  }
+
+  it('streams it into a multipart upload, measures it and reads it back byte for byte', async () => {
+    const upload = jsonl(11_000);
+    const answer = await put(upload.body);
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toMatchObject({
+      size: upload.size,
+      lineCount: 11_000,
+      sha256: upload.sha256,
+    });
+    expect(upload.size).toBeGreaterThan(10 * 1024 * 1024);
+    const [key, ...others] = await store.listBlobs(`transcripts/${session}/main/`);
+    expect(others).toEqual([]);
+    expect(s3.events.find((event) => event.key.endsWith(key ?? '?'))?.name).toBe(
+      'ObjectCreated:Post',
+    );
+
+    const hash = createHash('sha256');
+    let offset = 0;
+    for (let reads = 0; reads < 100; reads += 1) {
+      const window = await store.bus.request<TranscriptWindowReply>(
+        SESSION_STORE_SERVICE,
+        'sessions.transcript',
+        { session, offset, limitBytes: 1024 * 1024 },
+      );
+      hash.update(window.content, 'utf8');
+      offset = window.nextOffset;
+      if (window.eof) break;
+    }
+    expect(hash.digest('hex')).toBe(upload.sha256);
+  });
+
+  it('refuses a body that passes the limit after several parts and keeps the previous version', async () => {
+    const before = await store.listBlobs(`transcripts/${session}/main/`);
+    const answer = await put(jsonl(14_000).body);
+    expect(answer.status).toBe(413);
+    expect(await answer.json()).toMatchObject({ code: 'TRANSCRIPT_TOO_LARGE' });
+    expect(await store.listBlobs(`transcripts/${session}/main/`)).toEqual(before);
   });
 });

@@ -64,13 +64,25 @@ export async function requestJson<T>(request: JsonRequest<T>): Promise<T> {
   }
 
   if (!response.ok) throw errorFromAnswer(response.status, text);
+  return successBody(request, response.status, text);
+}
 
+/**
+ * The validated body of a success answer.
+ *
+ * @throws ApiError `INVALID_RESPONSE` naming the fields when the body does not match `schema`.
+ */
+export function successBody<T>(
+  request: Pick<JsonRequest<T>, 'method' | 'path' | 'schema'>,
+  status: number,
+  text: string,
+): T {
   const parsed = request.schema.safeParse(parseJson(text));
   if (!parsed.success) {
     throw new ApiError(
-      response.status,
+      status,
       'INVALID_RESPONSE',
-      `${request.method} ${request.path} answered ${response.status} with an unexpected body`,
+      `${request.method} ${request.path} answered ${status} with an unexpected body`,
       parsed.error.issues.map((issue) => ({
         field: issue.path.join('.') || '(body)',
         message: issue.message,

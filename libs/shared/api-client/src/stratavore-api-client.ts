@@ -1,4 +1,6 @@
 import {
+  type AttachRunnerReply,
+  attachRunnerReplySchema,
   type BudgetListReply,
   budgetListReplySchema,
   type BudgetView,
@@ -18,6 +20,8 @@ import {
   projectReplySchema,
   type RemoveBudgetReply,
   removeBudgetReplySchema,
+  type RemoveWorktreeReply,
+  removeWorktreeReplySchema,
   type RestartPolicy,
   type RunnerListReply,
   type RunnerLogsReply,
@@ -44,6 +48,8 @@ import {
   usageSummaryReplySchema,
   type UsageView,
   usageViewSchema,
+  type WorktreeListReply,
+  worktreeListReplySchema,
 } from '@stratavore/contracts';
 import { type z } from 'zod';
 
@@ -57,6 +63,7 @@ import {
   projectListAnswerSchema,
   runnerListAnswerSchema,
 } from './gateway-schemas';
+import { type HeartbeatClient } from './heartbeat/heartbeat-client';
 import {
   errorFromAnswer,
   type FetchFunction,
@@ -66,17 +73,6 @@ import {
 } from './json-request';
 import { readServerSentEvents } from './server-sent-events';
 import { type TranscriptBody, uploadTranscript } from './transcript-upload';
-
-/** The one call the agent makes. */
-export interface HeartbeatClient {
-  /**
-   * Reports the runner's state.
-   *
-   * @throws NetworkError when heartbeat-ingest could not be reached or did not answer in time.
-   * @throws ApiError for any other answer than `200` (`401`, `403`, `409`, `400`, `5xx`).
-   */
-  sendHeartbeat(body: HeartbeatRequest): Promise<HeartbeatAnswer>;
-}
 
 export interface StratavoreApiClientOptions {
   /** Base URL of heartbeat-ingest, the gateway or the daemon. */
@@ -131,10 +127,32 @@ export interface LaunchRunnerInput {
   /** `on-failure`: launch a replacement when it fails, at most `maxRestarts` times. */
   readonly restart?: RestartPolicy;
   readonly maxRestarts?: number;
+  /** Work in a git worktree of its own, on branch `stratavore/<runner id>` (docs/worktrees.md). */
+  readonly worktree?: boolean;
+}
+
+/** Body of `POST /api/v1/projects/:name/runners/attach` (`stratavore run`). */
+export interface AttachRunnerInput {
+  /** What runs in the terminal; default the project's command. */
+  readonly command?: readonly string[];
+  /** Absolute; default the project's path. */
+  readonly cwd?: string;
+  /** The machine the agent runs on. */
+  readonly host: string;
+  readonly estimateTokens?: number;
+  readonly estimateUsd?: number;
 }
 
 /** Body of `POST /api/v1/sessions/:id/resume`. */
-export type ResumeSessionInput = Omit<LaunchRunnerInput, 'command' | 'mode'>;
+export type ResumeSessionInput = Omit<LaunchRunnerInput, 'command' | 'mode' | 'worktree'>;
+
+/** Query of `GET /api/v1/worktrees`. */
+export interface ListWorktreesFilter {
+  /** Project name or id. */
+  readonly project?: string;
+  /** Also the worktrees already removed. */
+  readonly includeRemoved?: boolean;
+}
 
 /** A budget's scope over HTTP: the project by name or id. */
 export type BudgetScopeInput =
@@ -295,6 +313,19 @@ export class StratavoreApiClient implements HeartbeatClient {
   }
 
   /**
+   * `201`: a runner registered for an agent the caller starts itself in a terminal (`stratavore
+   * run`), with its token (shown once) and heartbeat URL. Never queued: a full project is a 409.
+   */
+  attachRunner(project: string, input: AttachRunnerInput): Promise<AttachRunnerReply> {
+    return this.request({
+      method: 'POST',
+      path: `${projectPath(project)}/runners/attach`,
+      body: input,
+      schema: attachRunnerReplySchema,
+    });
+  }
+
+  /**
    * `POST /api/v1/sessions/:id/resume`: a runner on `claude --resume <id> -p ...` in the
    * session's project and directory; `201` launched or `202` queued.
    */
@@ -424,6 +455,38 @@ export class StratavoreApiClient implements HeartbeatClient {
       method: 'DELETE',
       path: `${runnerPath(id)}/queue`,
       schema: cancelQueuedReplySchema,
+    });
+  }
+
+  /**
+   * `GET /api/v1/worktrees`: the git worktrees made for runners, with their runner's state and
+   * git status.
+   */
+  listWorktrees(filter: ListWorktreesFilter = {}): Promise<WorktreeListReply> {
+    return this.request({
+      method: 'GET',
+      path: `${API}/worktrees`,
+      query: {
+        project: filter.project,
+        includeRemoved: filter.includeRemoved ? 'true' : undefined,
+      },
+      schema: worktreeListReplySchema,
+    });
+  }
+
+  /**
+   * `DELETE /api/v1/worktrees/:runnerId`: removes the worktree made for the runner and its
+   * branch; `force` also when it has uncommitted changes or unmerged commits.
+   */
+  removeWorktree(
+    runnerId: string,
+    options: { force?: boolean } = {},
+  ): Promise<RemoveWorktreeReply> {
+    return this.request({
+      method: 'DELETE',
+      path: `${API}/worktrees/${encodeURIComponent(runnerId)}`,
+      query: { force: options.force ? 'true' : undefined },
+      schema: removeWorktreeReplySchema,
     });
   }
 

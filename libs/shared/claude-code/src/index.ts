@@ -2,6 +2,7 @@ export * from './api-response';
 export * from './api-usage.schema';
 export * from './claude-code.exception';
 export * from './claude-command-line';
+export * from './claude-interactive-command';
 export * from './cost';
 export * from './json-line';
 export * from './pricing';

@@ -15,7 +15,8 @@ export const runnerLaunchedV1 = defineEvent({
     agentCommand: z.string().min(1),
     prompt: z.string().optional(),
     mode: z.enum(['headless', 'interactive']),
-    launcher: z.enum(['local', 'kubernetes']),
+    /** `attached`: the user's CLI started the agent in its terminal (`stratavore run`). */
+    launcher: z.enum(['local', 'kubernetes', 'attached']),
     reservedTokens: z.number().int().nonnegative().optional(),
     /** sha256 (hex) of the runner's secret token: heartbeat-ingest authenticates with it. */
     tokenHash: z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex digest'),
@@ -46,6 +47,55 @@ export const runnerRunningV1 = defineEvent({
     ...runnerRef,
     pid: z.number().int().positive().optional(),
     sessionId: z.string().min(1).optional(),
+  }),
+});
+
+const activityFields = {
+  /**
+   * What Claude Code said: the Notification's `notification_type` (`permission_prompt`,
+   * `idle_prompt`, `elicitation_dialog`, ...) or the hook's name (`Stop`, `UserPromptSubmit`).
+   */
+  reason: z.string().min(1).max(64),
+  /** When the agent heard of it. */
+  since: z.iso.datetime({ offset: true }),
+  sessionId: z.string().min(1).optional(),
+};
+
+/**
+ * Claude Code in the runner waits for a person (a permission prompt, a question, the idle
+ * reminder), from its Notification hook (docs/claude-code.md, "Hooks"). Once per transition.
+ */
+export const runnerWaitingV1 = defineEvent({
+  type: 'runner.waiting',
+  version: 1,
+  data: z.object({
+    ...runnerRef,
+    ...activityFields,
+    /** The notification's text ("Claude needs your permission to use Bash"). */
+    message: z.string().nullable(),
+  }),
+});
+
+/**
+ * Claude Code finished its turn (Stop hook) and the interactive session waits for the next
+ * prompt. Once per transition.
+ */
+export const runnerIdleV1 = defineEvent({
+  type: 'runner.idle',
+  version: 1,
+  data: z.object({ ...runnerRef, ...activityFields }),
+});
+
+/** A `waiting` or `idle` runner works again (a prompt was submitted, a tool ran). */
+export const runnerResumedWorkV1 = defineEvent({
+  type: 'runner.resumed-work',
+  version: 1,
+  data: z.object({
+    ...runnerRef,
+    ...activityFields,
+    from: z.enum(['waiting', 'idle']),
+    /** How long it was `waiting` or `idle`, by the agent's clock. */
+    waitedMs: z.number().int().nonnegative(),
   }),
 });
 
@@ -130,6 +180,9 @@ export const runnerEvents = [
   runnerLaunchedV1,
   runnerStartingV1,
   runnerRunningV1,
+  runnerWaitingV1,
+  runnerIdleV1,
+  runnerResumedWorkV1,
   runnerStoppingV1,
   runnerStoppedV1,
   runnerCompletedV1,

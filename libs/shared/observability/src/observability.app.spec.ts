@@ -1,12 +1,11 @@
 import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createLogger, currentCorrelationId } from '@stratavore/logging';
 
 import { HealthModule } from './health/health.module';
 import { type ReadinessCheck } from './health/readiness-check';
 import { registerHttpCorrelation } from './http/http-correlation';
-import { currentCorrelationId } from './logging/correlation';
-import { createLogger } from './logging/logger';
 import { PinoNestLogger } from './logging/pino-nest-logger';
 import { counter, gauge, histogram } from './metrics/metric-registry';
 import { MetricsModule } from './metrics/metrics.module';

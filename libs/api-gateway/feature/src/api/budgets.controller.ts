@@ -15,6 +15,7 @@ import {
   type BudgetScope,
   type BudgetView,
   type CheckBudgetReply,
+  checkBudgetReplySchema,
   estimateTokensSchema,
   estimateUsdSchema,
   getBudgetRequestSchema,
@@ -30,6 +31,7 @@ import {
 import { z } from 'zod';
 
 import { parseAtEdge } from '../http/edge-validation';
+import { SerializeReply } from '../http/reply-schema';
 import { RequiredScope } from '../keys/api-scope';
 import { BudgetServiceClient } from './budget-service.client';
 import { GatewayRoutes } from './gateway-routes.decorator';
@@ -159,6 +161,7 @@ export class BudgetsController {
   @Post('check')
   @HttpCode(200)
   @RequiredScope('viewer')
+  @SerializeReply(checkBudgetReplySchema)
   async check(@Body() body: unknown): Promise<CheckBudgetReply> {
     const parsed = parseAtEdge(checkBudgetBodySchema, bodyObject(body));
     const project = await this.project(parsed.project);

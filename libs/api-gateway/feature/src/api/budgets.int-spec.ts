@@ -253,6 +253,51 @@ describe('budgets over HTTP', () => {
     ]);
   });
 
+  it('answers a refused check with every field of the contract (response schema)', async () => {
+    const globalBudget = budgetView({
+      id: randomUUID(),
+      scope: { kind: 'global' },
+      limits: { tokens: null, usd: 100 },
+      left: { tokens: null, usd: 12.5 },
+      rollover: { enabled: true, capTokens: null, capUsd: 10 },
+      carryOver: { tokens: 0, usd: 2.25 },
+      periodEnd: null,
+      period: 'none',
+      thresholdsFired: [0.5, 0.8],
+      status: 'warning',
+    });
+    const projectBudget = budgetView({ status: 'exceeded', ratio: 1.2 });
+    const shortfall = {
+      budgetId: BUDGET_ID,
+      scope: { kind: 'project' as const, projectId: PROJECT_ID },
+      enforcement: 'hard' as const,
+      period: 'daily' as const,
+      dimension: 'tokens' as const,
+      limit: 1_000_000,
+      carryOver: 0,
+      used: 990_000,
+      reserved: 8_000,
+      left: 2_000,
+      requested: 50_000,
+      periodEnd: '2026-11-25T00:00:00.000Z',
+      message: 'The budget of project api (daily, tokens) cannot take 50,000 tokens: "quoted"',
+    };
+    const verdict = {
+      allowed: false,
+      refusals: [shortfall],
+      softOverruns: [{ ...shortfall, scope: { kind: 'global' as const }, enforcement: 'soft' }],
+      budgets: [globalBudget, projectBudget],
+      message: `launch refused: ${shortfall.message}`,
+    };
+    gateway.runnerManager.expect('projects.get', () => project());
+    budgetService.expect('budgets.check', () => verdict);
+
+    const answer = await call('POST', '/api/v1/budgets/check', keys.viewer, { project: 'api' });
+
+    expect(answer.status).toBe(200);
+    expect(answer.json).toStrictEqual(verdict);
+  });
+
   it('summarizes budget usage over a window', async () => {
     const summary = {
       from: '2026-11-17T10:00:00.000Z',

@@ -148,6 +148,48 @@ describe('runner routes merge liveness from heartbeat-ingest', () => {
     expect(warn).not.toHaveBeenCalled();
   });
 
+  it('writes every field of the contract, nested and null ones included (response schema)', async () => {
+    const full = runnerReply({
+      state: 'failed',
+      prompt: 'fix "the" build\n\u2713',
+      exitCode: 2,
+      signal: null,
+      failureReason: 'nonzero_exit',
+      sessionId: 'session-1',
+      endedAt: '2026-11-24T10:09:00.000Z',
+      cpuPercent: 12.25,
+      memoryBytes: 9_007_199_254_740,
+      cwd: '/srv/alpha/sub dir',
+      resumedFrom: null,
+      restartPolicy: 'on-failure',
+      maxRestarts: 3,
+      restartOf: randomUUID(),
+      restarts: 1,
+      restart: {
+        id: randomUUID(),
+        attempt: 2,
+        at: '2026-11-24T10:10:00.000Z',
+        reason: 'backoff',
+        state: 'scheduled',
+        resumeSessionId: 'session-1',
+        replacementId: null,
+        detail: null,
+      },
+    });
+    gateway.runnerManager
+      .expect('runners.list', () => ({ runners: [full] }))
+      .expect('runners.get', () => full);
+    heartbeatIngest
+      .expect('liveness.get', () => ({ runners: [] }))
+      .expect('liveness.get', () => ({ runners: [] }));
+
+    const listed = await call<RunnerListReply>('GET', '/api/v1/runners', viewer);
+    const got = await call<RunnerReply>('GET', `/api/v1/runners/${full.id}`, viewer);
+
+    expect(listed.json).toStrictEqual({ runners: [full] });
+    expect(got.json).toStrictEqual(full);
+  });
+
   it('asks nothing of heartbeat-ingest for an empty list', async () => {
     gateway.runnerManager.expect('runners.list', () => ({ runners: [] }));
     const response = await call<RunnerListReply>('GET', '/api/v1/runners', viewer);

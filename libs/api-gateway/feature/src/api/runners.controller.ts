@@ -18,15 +18,18 @@ import {
   launchRunnerRequestSchema,
   listRunnersRequestSchema,
   type RunnerListReply,
+  runnerListReplySchema,
   type RunnerLogsReply,
   runnerLogsRequestSchema,
   type RunnerReply,
+  runnerReplySchema,
   stopRunnerRequestSchema,
 } from '@stratavore/contracts';
 import { z } from 'zod';
 
 import { parseAtEdge } from '../http/edge-validation';
 import { type GatewayReply } from '../http/http-types';
+import { SerializeReply } from '../http/reply-schema';
 import { RequiredScope } from '../keys/api-scope';
 import { GatewayRoutes } from './gateway-routes.decorator';
 import { bodyObject, queryNumber, queryString } from './request-input';
@@ -68,6 +71,7 @@ export class RunnersController {
   /** `?project=<name>&state=running,pending&limit=50`; liveness from heartbeat-ingest merged. */
   @Get('runners')
   @RequiredScope('viewer')
+  @SerializeReply(runnerListReplySchema)
   async list(@Query() query: Record<string, unknown>): Promise<RunnerListReply> {
     const { project, state, limit, ...rest } = query;
     const states = queryString(state);
@@ -88,6 +92,7 @@ export class RunnersController {
   /** The runner with liveness from heartbeat-ingest merged. */
   @Get('runners/:id')
   @RequiredScope('viewer')
+  @SerializeReply(runnerReplySchema)
   async get(@Param('id') id: string): Promise<RunnerReply> {
     const payload = parseAtEdge(getRunnerRequestSchema, { runner: id }, 'path');
     return this.liveness.enrichOne(await this.runnerManager.request('runners.get', payload));

@@ -11,7 +11,7 @@ import { RunnerManagerClient } from './runner-manager.client';
 
 type Health = { readonly status: 'up' } | { readonly status: 'down'; readonly error: string };
 
-const ACTIVE_STATES = ['pending', 'starting', 'running', 'stopping'] as const;
+const ACTIVE_STATES = ['pending', 'starting', 'running', 'waiting', 'idle', 'stopping'] as const;
 
 export interface StatusReply {
   /** Active runners by state, over every project; null when runner-manager did not answer. */
@@ -52,12 +52,13 @@ export class StatusController {
         .then((): Health => ({ status: 'up' }))
         .catch((error: unknown): Health => ({ status: 'down', error: String(error) })),
     ]);
-    const byState = { pending: 0, starting: 0, running: 0, stopping: 0 };
+    const byState = { pending: 0, starting: 0, running: 0, waiting: 0, idle: 0, stopping: 0 };
     let active = 0;
     let queued = 0;
     if (status.ok) {
       for (const project of status.reply.projects) {
-        for (const state of ACTIVE_STATES) byState[state] += project.byState[state];
+        // `waiting` and `idle` are absent from an older runner-manager's reply.
+        for (const state of ACTIVE_STATES) byState[state] += project.byState[state] ?? 0;
         active += project.active;
         queued += project.queued.length;
       }

@@ -22,8 +22,10 @@ import { z } from 'zod';
 
 import { createApiKeyRequestSchema } from '../keys/api-keys.controller';
 import { budgetRouteDocs } from './budget-route-docs';
+import { runnerAttachRouteDocs } from './runner-attach-route-docs';
 import { sessionResumeRouteDocs } from './session-resume-route-docs';
 import { sessionRouteDocs } from './session-route-docs';
+import { worktreeRouteDocs } from './worktree-route-docs';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -327,8 +329,10 @@ export const gatewayRouteDocs: readonly RouteDoc[] = [
     responses: { 200: { description: 'Revoked', schema: z.object({ apiKey: apiKeyView }) } },
   },
   ...budgetRouteDocs,
+  ...runnerAttachRouteDocs,
   ...sessionResumeRouteDocs,
   ...sessionRouteDocs,
+  ...worktreeRouteDocs,
 ];
 
 const ERROR_RESPONSES: Readonly<Record<number, string>> = {

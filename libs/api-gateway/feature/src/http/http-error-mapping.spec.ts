@@ -51,6 +51,10 @@ describe('HTTP error mapping', () => {
       [RunnerErrorCode.SessionNotFound]: 404,
       [RunnerErrorCode.SessionNotResumable]: 409,
       [RunnerErrorCode.SessionStoreUnavailable]: 503,
+      [RunnerErrorCode.WorktreeNotFound]: 404,
+      [RunnerErrorCode.WorktreeInUse]: 409,
+      [RunnerErrorCode.WorktreeHasChanges]: 409,
+      [RunnerErrorCode.WorktreeUnavailable]: 409,
       [RunnerErrorCode.Internal]: 502,
     };
     for (const code of Object.values(RunnerErrorCode)) {

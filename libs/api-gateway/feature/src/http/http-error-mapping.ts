@@ -69,6 +69,7 @@ export function runnerErrorStatus(code: RunnerErrorCode): number {
     case RunnerErrorCode.QueuedLaunchNotFound:
     case RunnerErrorCode.RunnerLogUnavailable:
     case RunnerErrorCode.SessionNotFound:
+    case RunnerErrorCode.WorktreeNotFound:
       return 404;
     case RunnerErrorCode.ProjectNameTaken:
     case RunnerErrorCode.ProjectArchived:
@@ -77,6 +78,9 @@ export function runnerErrorStatus(code: RunnerErrorCode): number {
     case RunnerErrorCode.QuotaExceeded:
     case RunnerErrorCode.IllegalTransition:
     case RunnerErrorCode.SessionNotResumable:
+    case RunnerErrorCode.WorktreeInUse:
+    case RunnerErrorCode.WorktreeHasChanges:
+    case RunnerErrorCode.WorktreeUnavailable:
       return 409;
     // Payment Required: a spending limit refuses, distinct from the quota (409) and the rate
     // limit (429), so that clients can tell "wait for a slot" from "raise the budget".

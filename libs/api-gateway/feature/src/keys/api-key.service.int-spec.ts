@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 
 import { GatewayDatabase } from '@stratavore/api-gateway-data-access';
-import { ManualClock, SequentialIdGenerator } from '@stratavore/core';
+import { ManualClock, RandomIdGenerator, SequentialIdGenerator } from '@stratavore/core';
 import { createTestDatabase, type TestDatabase } from '@stratavore/testing';
 
 import { GatewayErrorCode } from '../http/gateway.exception';
 import { API_KEY_PATTERN, ApiKeyService } from './api-key.service';
+import { VerifiedKeyCache } from './verified-key-cache';
 
 describe('ApiKeyService', () => {
   let testDb: TestDatabase;
@@ -72,6 +73,68 @@ describe('ApiKeyService', () => {
     const revoked = await service.revoke(created.apiKey.id);
     expect(revoked.revokedAt).toBe(clock.now().toISOString());
     expect(await service.verify(created.key)).toEqual({ ok: false, reason: 'revoked' });
+  });
+
+  describe('with a verified-key cache', () => {
+    /** Two gateway replicas on one database, each with its own cache; lookups counted. */
+    function replica() {
+      const counter = { lookups: 0 };
+      const apiKeys = Object.assign(Object.create(database.apiKeys) as typeof database.apiKeys, {
+        findByPrefix: (prefix: string) => {
+          counter.lookups++;
+          return database.apiKeys.findByPrefix(prefix);
+        },
+      });
+      const cache = new VerifiedKeyCache({ ttlMs: 10_000, maxEntries: 100 }, clock);
+      const keys = new ApiKeyService(
+        { apiKeys },
+        clock,
+        new RandomIdGenerator(),
+        (n) => randomBytes(n),
+        cache,
+      );
+      return { keys, counter };
+    }
+
+    it('answers a key verified within the TTL without a database lookup', async () => {
+      const a = replica();
+      const created = await a.keys.create({ name: 'cached', scope: 'operator' });
+      const first = await a.keys.verify(created.key);
+      expect(first).toMatchObject({ ok: true, principal: { id: created.apiKey.id } });
+      expect(a.counter.lookups).toBe(1);
+      expect(await a.keys.verify(created.key)).toEqual(first);
+      expect(a.counter.lookups).toBe(1);
+      clock.advance(10_000);
+      expect(await a.keys.verify(created.key)).toEqual(first);
+      expect(a.counter.lookups).toBe(2);
+    });
+
+    it('never remembers a wrong key', async () => {
+      const a = replica();
+      const created = await a.keys.create({ name: 'wrong', scope: 'viewer' });
+      const tampered = created.key.slice(0, -1) + (created.key.endsWith('A') ? 'B' : 'A');
+      for (let i = 0; i < 2; i++) {
+        expect(await a.keys.verify(tampered)).toEqual({ ok: false, reason: 'unknown' });
+      }
+      expect(a.counter.lookups).toBe(2);
+    });
+
+    it('refuses a key revoked here at once, and on another replica within the TTL', async () => {
+      const a = replica();
+      const b = replica();
+      const created = await a.keys.create({ name: 'revoked later', scope: 'viewer' });
+      expect((await a.keys.verify(created.key)).ok).toBe(true);
+      expect((await b.keys.verify(created.key)).ok).toBe(true);
+
+      clock.advance(1_000);
+      await a.keys.revoke(created.apiKey.id);
+      expect(await a.keys.verify(created.key)).toEqual({ ok: false, reason: 'revoked' });
+      // The other replica trusts its entry until the TTL ends, then asks the database.
+      expect((await b.keys.verify(created.key)).ok).toBe(true);
+      clock.advance(9_000);
+      expect(await b.keys.verify(created.key)).toEqual({ ok: false, reason: 'revoked' });
+      expect(b.counter.lookups).toBe(2);
+    });
   });
 
   it('reports an unknown key id on revoke', async () => {

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   type ApiKeyRecord,
   type ApiKeyRepository,
@@ -12,7 +12,13 @@ import { CLOCK, type Clock, ID_GENERATOR, type IdGenerator } from '@stratavore/c
 
 import { GatewayErrorCode, GatewayException } from '../http/gateway.exception';
 import { type ApiKeyPrincipal } from './api-key.principal';
-import { GATEWAY_DATABASE, KEY_RANDOMNESS, type RandomBytesSource } from './api-key.tokens';
+import {
+  GATEWAY_DATABASE,
+  KEY_RANDOMNESS,
+  type RandomBytesSource,
+  VERIFIED_KEY_CACHE,
+} from './api-key.tokens';
+import { type VerifiedKeyCache } from './verified-key-cache';
 
 /**
  * Key format: `sv_<prefix>_<secret>`. The prefix (8 lowercase base32 characters) is shown in
@@ -75,7 +81,11 @@ type KeyStore = Pick<
   'insert' | 'insertIfNoneExist' | 'findByPrefix' | 'list' | 'revoke' | 'touchLastUsed'
 >;
 
-/** API keys: create (plaintext returned once), list, revoke, verify in constant time. */
+/**
+ * API keys: create (plaintext returned once), list, revoke, verify in constant time. With a
+ * {@link VerifiedKeyCache}, a key verified within its TTL is answered from memory (no database
+ * round trip) and a revoke here drops it at once.
+ */
 @Injectable()
 export class ApiKeyService {
   private readonly keys: KeyStore;
@@ -85,6 +95,9 @@ export class ApiKeyService {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(ID_GENERATOR) private readonly ids: IdGenerator,
     @Inject(KEY_RANDOMNESS) private readonly randomBytes: RandomBytesSource,
+    @Optional()
+    @Inject(VERIFIED_KEY_CACHE)
+    private readonly cache: VerifiedKeyCache | null = null,
   ) {
     this.keys = database.apiKeys;
   }
@@ -102,6 +115,7 @@ export class ApiKeyService {
   /** Revokes the key (idempotent: a revoked key keeps its first revocation time). */
   async revoke(id: string): Promise<ApiKeyView> {
     const revoked = await this.keys.revoke(id, this.clock.now());
+    this.cache?.forget(id);
     if (!revoked) {
       throw new GatewayException(GatewayErrorCode.ApiKeyNotFound, `no API key with id ${id}`);
     }
@@ -111,9 +125,16 @@ export class ApiKeyService {
   async verify(presented: string): Promise<VerifyResult> {
     const match = API_KEY_PATTERN.exec(presented);
     if (!match) return { ok: false, reason: 'malformed' };
+    const digest = sha256(presented);
+    const cache = this.cache?.enabled === true ? this.cache : null;
+    // A lookup by digest reveals nothing usable about the key itself (sha256 preimages).
+    const cacheKey = cache ? digest.toString('base64') : '';
+    const cached = cache?.get(cacheKey);
+    if (cached) return { ok: true, principal: cached };
+    const mark = cache?.mark() ?? 0;
     const record = await this.keys.findByPrefix(match[1]!);
     const expected = record ? Buffer.from(record.secretHash, 'hex') : DECOY_HASH;
-    const equal = timingSafeEqual(sha256(presented), expected);
+    const equal = timingSafeEqual(digest, expected);
     if (!record || !equal) return { ok: false, reason: 'unknown' };
     if (record.revokedAt) return { ok: false, reason: 'revoked' };
     const now = this.clock.now();
@@ -123,10 +144,14 @@ export class ApiKeyService {
     ) {
       await this.keys.touchLastUsed(record.id, now);
     }
-    return {
-      ok: true,
-      principal: { id: record.id, name: record.name, prefix: record.prefix, scope: record.scope },
+    const principal = {
+      id: record.id,
+      name: record.name,
+      prefix: record.prefix,
+      scope: record.scope,
     };
+    cache?.set(cacheKey, principal, mark);
+    return { ok: true, principal };
   }
 
   /**

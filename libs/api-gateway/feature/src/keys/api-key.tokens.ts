@@ -5,3 +5,6 @@ export const GATEWAY_DATABASE = Symbol('GATEWAY_DATABASE');
 export const KEY_RANDOMNESS = Symbol('KEY_RANDOMNESS');
 
 export type RandomBytesSource = (size: number) => Buffer;
+
+/** Nest token of the gateway's {@link VerifiedKeyCache} (optional: without it, no caching). */
+export const VERIFIED_KEY_CACHE = Symbol('VERIFIED_KEY_CACHE');

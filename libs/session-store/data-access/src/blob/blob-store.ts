@@ -25,7 +25,8 @@ export type BlobSource = AsyncIterable<Uint8Array>;
  * Where transcripts are kept: a flat namespace of keys (`transcripts/<session>/<kind>/<id>.jsonl`)
  * to immutable blobs. Implemented by the local filesystem (default) and, with
  * `@aws-sdk/client-s3` + `@aws-sdk/lib-storage`, by any S3-compatible service; everything the
- * service needs of a blob is here, so another implementation only has to honour these rules:
+ * service needs of a blob is here, so another implementation only has to honour these rules
+ * (`blobStoreContract` in the specs checks them against every implementation):
  *
  * - {@link put} streams `body` (never buffers it whole) and makes the blob visible only once it
  *   is complete; if `body` throws, nothing is left under the key and the error is rethrown.
@@ -43,6 +44,15 @@ export interface BlobStore {
   size(key: string): Promise<number | null>;
   /** Removes the blob; an absent one is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Checks, once at start-up, that the store can be used (the bucket exists, the credentials
+   * work), for a clear message instead of failed uploads later.
+   *
+   * @throws Error saying what is wrong.
+   */
+  verify?(): Promise<void>;
+  /** Releases connections; the store is not used afterwards. */
+  close?(): Promise<void>;
 }
 
 const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/;

@@ -53,6 +53,47 @@ describe('heartbeatRequestSchema', () => {
   });
 });
 
+describe('the session activity of a heartbeat', () => {
+  const session = {
+    sessionId: '0b8f3c1e-5d7a-4c2b-9e4f-1a2b3c4d5e6f',
+    models: {},
+    turns: 0,
+    costUsd: 0,
+    reportedCostUsd: null,
+    cwd: '/srv/api',
+    transcriptPath: null,
+    resumedFrom: null,
+    waitingForInput: true,
+    result: null,
+  };
+  const waiting = {
+    state: 'waiting',
+    reason: 'permission_prompt',
+    message: 'Claude needs your permission to use Bash',
+    since: '2026-11-24T10:00:01.000Z',
+  };
+
+  it('is optional, so agents without hooks keep reporting', () => {
+    expect(heartbeatRequestSchema.parse({ ...running, session }).session).toEqual(session);
+    expect(
+      heartbeatRequestSchema.parse({ ...running, session: { ...session, activity: waiting } })
+        .session?.activity,
+    ).toEqual(waiting);
+  });
+
+  it('names a bad state, reason or time', () => {
+    expect(
+      issuePaths({
+        ...running,
+        session: {
+          ...session,
+          activity: { ...waiting, state: 'sleeping', reason: '', since: 'now' },
+        },
+      }),
+    ).toEqual(['session.activity.state', 'session.activity.reason', 'session.activity.since']);
+  });
+});
+
 describe('heartbeatAnswerSchema', () => {
   it('reads the answer and tolerates fields added later by ingest', () => {
     expect(

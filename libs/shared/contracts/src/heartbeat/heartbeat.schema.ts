@@ -56,6 +56,29 @@ export const sessionResultSchema = z.strictObject({
 });
 export type SessionResult = z.infer<typeof sessionResultSchema>;
 
+/** What Claude Code is doing, as its hooks told the agent (docs/claude-code.md, "Hooks"). */
+export const SESSION_ACTIVITY_STATES = ['working', 'waiting', 'idle'] as const;
+export type SessionActivityState = (typeof SESSION_ACTIVITY_STATES)[number];
+
+/**
+ * The session's activity: `working` (a turn is under way), `waiting` (Claude Code needs a person:
+ * a permission prompt, a question, the idle reminder) or `idle` (an interactive turn finished;
+ * the next prompt is the user's). Changes only on a hook, so equal snapshots stay equal.
+ */
+export const sessionActivitySchema = z.strictObject({
+  state: z.enum(SESSION_ACTIVITY_STATES),
+  /**
+   * What moved it: the Notification's `notification_type` (`permission_prompt`, `idle_prompt`,
+   * `elicitation_dialog`, ...) or the hook's name (`Stop`, `UserPromptSubmit`, `PostToolUse`).
+   */
+  reason: z.string().min(1).max(64),
+  /** The Notification's message ("Claude needs your permission to use Bash"), if any. */
+  message: z.string().max(1000).nullable(),
+  /** When the agent heard of the change. */
+  since: z.iso.datetime({ offset: true }),
+});
+export type SessionActivity = z.infer<typeof sessionActivitySchema>;
+
 /**
  * What the agent knows of the agent CLI's session (Claude Code): present once a session id is
  * known. Everything is cumulative for this runner's part of the session, so a repeated or lost
@@ -75,8 +98,13 @@ export const heartbeatSessionSchema = z.strictObject({
   transcriptPath: z.string().min(1).max(4096).nullable(),
   /** The session this one resumed (`claude --resume <id>` keeps the id; a fork gets a new one). */
   resumedFrom: z.string().min(1).max(256).nullable(),
-  /** Claude Code is waiting for a person (a Notification hook fired and no turn started since). */
+  /**
+   * Claude Code is waiting for a person: a Notification hook fired, or an interactive turn
+   * finished (Stop), and no turn started since (`activity.state` is not `working`).
+   */
   waitingForInput: z.boolean(),
+  /** From the agent's Claude Code hooks; absent when it has none (older agents, no hooks). */
+  activity: sessionActivitySchema.optional(),
   result: sessionResultSchema.nullable(),
 });
 export type HeartbeatSession = z.infer<typeof heartbeatSessionSchema>;

@@ -49,6 +49,24 @@ export enum RunnerErrorCode {
   SessionNotResumable = 'SESSION_NOT_RESUMABLE',
   /** `runners.resume`: session-store did not answer; `details` has `session` and `reason`. 503 */
   SessionStoreUnavailable = 'SESSION_STORE_UNAVAILABLE',
+  /**
+   * The runner has no git worktree, or it was removed (`details` has `runner`, and `removedAt`
+   * once removed). 404
+   */
+  WorktreeNotFound = 'WORKTREE_NOT_FOUND',
+  /** A runner still works in the worktree; `details` has `runner` and `holders`. 409 */
+  WorktreeInUse = 'WORKTREE_IN_USE',
+  /**
+   * Removing the worktree would lose work: uncommitted changes, or commits on its branch that
+   * the project's HEAD does not have (`details`: `runner`, `branch`, `changes`, `unmerged`);
+   * `force` removes it anyway. 409
+   */
+  WorktreeHasChanges = 'WORKTREE_HAS_CHANGES',
+  /**
+   * The worktree is where this runner-manager cannot act on it (another host, a launcher
+   * without worktrees), or git failed on it; `details` has `runner` and `reason`. 409
+   */
+  WorktreeUnavailable = 'WORKTREE_UNAVAILABLE',
   /** Anything unexpected; the message says no more than that. 500 */
   Internal = 'INTERNAL',
 }

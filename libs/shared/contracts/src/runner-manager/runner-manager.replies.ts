@@ -1,8 +1,14 @@
 import { z } from 'zod';
 
+import { sessionActivitySchema } from '../heartbeat/heartbeat.schema';
 import { runnerFailureReasonSchema } from '../runner-events';
 import { plannedRestartReplySchema, restartPolicySchema } from './runner-launch-options';
 import { desiredStateSchema, runnerStateSchema } from './runner-manager.requests';
+import {
+  removeWorktreeReplySchema,
+  runnerWorktreeSchema,
+  worktreeListReplySchema,
+} from './worktree.replies';
 
 const timestamp = z.iso.datetime({ offset: true });
 
@@ -82,6 +88,18 @@ export const runnerReplySchema = z.object({
   restarts: z.number().int().nonnegative().optional(),
   /** The restart planned after this runner ended, if any. */
   restart: plannedRestartReplySchema.nullable().optional(),
+  /**
+   * Started by the user's CLI in their own terminal (`stratavore run`), not by runner-manager:
+   * runner-manager never signals or reaps it; a stop reaches it through its heartbeats.
+   */
+  attached: z.boolean().optional(),
+  /**
+   * What its Claude session last did, from the agent's hooks (`waiting` / `idle` states: why and
+   * since when); `null` without hooks.
+   */
+  activity: sessionActivitySchema.nullable().optional(),
+  /** The git worktree it works in (docs/worktrees.md); `null`: the project's own tree. */
+  worktree: runnerWorktreeSchema.nullable().optional(),
 });
 
 export const runnerListReplySchema = z.object({ runners: z.array(runnerReplySchema) });
@@ -109,17 +127,32 @@ export const launchRunnerReplySchema = z.discriminatedUnion('status', [
   z.object({ status: z.literal('queued'), queuedLaunch: queuedLaunchReplySchema }),
 ]);
 
+/**
+ * `runners.attach`: the runner (`starting`) and what its agent needs. The token is in clear here
+ * only: stored as its hash, it is never shown again.
+ */
+export const attachRunnerReplySchema = z.object({
+  runner: runnerReplySchema,
+  token: z.string().min(1),
+  /** Where the agent sends heartbeats (heartbeat-ingest, or the daemon). */
+  heartbeatUrl: z.string().min(1),
+  heartbeatIntervalMs: z.number().int().positive(),
+});
+
 export const cancelQueuedReplySchema = z.object({ cancelled: queuedLaunchReplySchema });
 
 export const projectStatusSchema = z.object({
   project: z.object({ id: z.uuid(), name: z.string() }),
   maxRunners: z.number().int(),
-  /** Runners in pending, starting, running or stopping. */
+  /** Runners in pending, starting, running, waiting, idle or stopping. */
   active: z.number().int().nonnegative(),
   byState: z.object({
     pending: z.number().int().nonnegative(),
     starting: z.number().int().nonnegative(),
     running: z.number().int().nonnegative(),
+    /** Always sent by runner-manager; optional so that a client reads a reply of an older one. */
+    waiting: z.number().int().nonnegative().optional(),
+    idle: z.number().int().nonnegative().optional(),
     stopping: z.number().int().nonnegative(),
   }),
   queued: z.array(queuedLaunchReplySchema),
@@ -165,6 +198,9 @@ export const runnerManagerReplySchemas = {
   'runners.status': runnersStatusReplySchema,
   'runners.logs': runnerLogsReplySchema,
   'runners.resume': launchRunnerReplySchema,
+  'runners.attach': attachRunnerReplySchema,
+  'worktrees.list': worktreeListReplySchema,
+  'worktrees.remove': removeWorktreeReplySchema,
 } as const;
 
 export type EnvEntryReply = z.output<typeof envEntryReplySchema>;
@@ -175,6 +211,7 @@ export type RunnerReply = z.output<typeof runnerReplySchema>;
 export type RunnerListReply = z.output<typeof runnerListReplySchema>;
 export type QueuedLaunchReply = z.output<typeof queuedLaunchReplySchema>;
 export type LaunchRunnerReply = z.output<typeof launchRunnerReplySchema>;
+export type AttachRunnerReply = z.output<typeof attachRunnerReplySchema>;
 export type CancelQueuedReply = z.output<typeof cancelQueuedReplySchema>;
 export type ProjectStatus = z.output<typeof projectStatusSchema>;
 export type RunnersStatusReply = z.output<typeof runnersStatusReplySchema>;

@@ -22,16 +22,24 @@ export const runnerManagerPatterns = [
   'runners.status',
   'runners.logs',
   'runners.resume',
+  'runners.attach',
+  'worktrees.list',
+  'worktrees.remove',
 ] as const;
 
 export const runnerManagerPatternSchema = z.enum(runnerManagerPatterns);
 export type RunnerManagerPattern = z.infer<typeof runnerManagerPatternSchema>;
 
-/** Runner states; terminal: `completed`, `failed`, `stopped`. */
+/**
+ * Runner states; terminal: `completed`, `failed`, `stopped`. `waiting` (Claude Code needs a
+ * person) and `idle` (an interactive turn finished) come from the agent's Claude Code hooks.
+ */
 export const runnerStateSchema = z.enum([
   'pending',
   'starting',
   'running',
+  'waiting',
+  'idle',
   'stopping',
   'completed',
   'failed',
@@ -178,6 +186,11 @@ export const launchRunnerRequestSchema = z.strictObject({
   ...claudeLaunchFields,
   /** Launch a replacement when the runner fails (docs/runners.md, "Restart policy"). */
   ...restartFields,
+  /**
+   * Run in a git worktree of its own, on branch `stratavore/<runner id>` made from the project's
+   * HEAD (docs/worktrees.md); the project's path must be in a git repository.
+   */
+  worktree: z.boolean({ error: 'expected true or false' }).optional(),
 });
 
 /**
@@ -193,6 +206,27 @@ export const resumeSessionRequestSchema = z.strictObject({
   estimateUsd: estimateUsdSchema.optional(),
   ...claudeLaunchFields,
   ...restartFields,
+});
+
+/**
+ * `runners.attach`: registers a runner whose agent the user starts in their own terminal
+ * (`stratavore run`). Admitted against the project's quota and budgets like a launch, but never
+ * queued and never started by runner-manager: the reply carries the runner token and the
+ * heartbeat URL for the agent the caller starts (docs/runners.md, "Attached runners").
+ */
+export const attachRunnerRequestSchema = z.strictObject({
+  project: projectRefSchema,
+  /** What runs in the terminal; default the project's command. */
+  command: commandSchema.optional(),
+  /** Where it runs; default the project's path. */
+  cwd: absolutePathSchema.optional(),
+  /** The machine the agent runs on (`os.hostname()` of the caller). */
+  host: z
+    .string({ error: 'expected a host name' })
+    .min(1, { error: 'expected a host name' })
+    .max(255, { error: 'expected at most 255 characters' }),
+  estimateTokens: estimateTokensSchema.optional(),
+  estimateUsd: estimateUsdSchema.optional(),
 });
 
 export const listRunnersRequestSchema = z.strictObject({
@@ -265,6 +299,23 @@ export const runnerLogsRequestSchema = z
     }
   });
 
+/** `worktrees.list`: the git worktrees made for runners (docs/worktrees.md). */
+export const listWorktreesRequestSchema = z.strictObject({
+  project: projectRefSchema.optional(),
+  /** Also the worktrees already removed. */
+  includeRemoved: z.boolean({ error: 'expected true or false' }).default(false),
+});
+
+/**
+ * `worktrees.remove`: removes the worktree made for `runner` and its branch. Refused while a
+ * runner works in it; refused when it has uncommitted changes or commits the project's HEAD
+ * does not have, unless `force`.
+ */
+export const removeWorktreeRequestSchema = z.strictObject({
+  runner: runnerIdSchema,
+  force: z.boolean({ error: 'expected true or false' }).default(false),
+});
+
 /** The payload schema of each pattern. */
 export const runnerManagerRequestSchemas = {
   'projects.create': createProjectRequestSchema,
@@ -280,6 +331,9 @@ export const runnerManagerRequestSchemas = {
   'runners.status': runnersStatusRequestSchema,
   'runners.logs': runnerLogsRequestSchema,
   'runners.resume': resumeSessionRequestSchema,
+  'runners.attach': attachRunnerRequestSchema,
+  'worktrees.list': listWorktreesRequestSchema,
+  'worktrees.remove': removeWorktreeRequestSchema,
 } as const satisfies Record<RunnerManagerPattern, z.ZodType>;
 
 export type CreateProjectRequest = z.output<typeof createProjectRequestSchema>;
@@ -295,4 +349,7 @@ export type CancelQueuedRequest = z.output<typeof cancelQueuedRequestSchema>;
 export type RunnersStatusRequest = z.output<typeof runnersStatusRequestSchema>;
 export type RunnerLogsRequest = z.output<typeof runnerLogsRequestSchema>;
 export type ResumeSessionRequest = z.output<typeof resumeSessionRequestSchema>;
+export type AttachRunnerRequest = z.output<typeof attachRunnerRequestSchema>;
 export type EnvEntryInput = z.output<typeof envEntryInputSchema>;
+export type ListWorktreesRequest = z.output<typeof listWorktreesRequestSchema>;
+export type RemoveWorktreeRequest = z.output<typeof removeWorktreeRequestSchema>;

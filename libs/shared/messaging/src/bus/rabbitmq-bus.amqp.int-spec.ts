@@ -141,6 +141,24 @@ describe('RabbitMqBus', () => {
       expect(outcomes[2]?.ok).toBe(true);
     });
 
+    it('puts successive batches on the wire in call order, never interleaved', async () => {
+      // Few confirms outstanding at once: the first batch is still writing when the second comes.
+      const bus = makeBus({ maxInFlight: 20 });
+      await bus.connect();
+      const queue = uniqueName('bus-test.sink');
+      queues.push(queue);
+      await admin.declareQueue(queue, exchange, 'test.#');
+      const first = Array.from({ length: 200 }, (_, i) => ping(i));
+      const second = Array.from({ length: 200 }, (_, i) => ping(200 + i));
+      const outcomes = await Promise.all([bus.publishBatch(first), bus.publishBatch(second)]);
+      expect(outcomes.flat().every((o) => o.ok)).toBe(true);
+      const order: string[] = [];
+      for (let message = await admin.get(queue); message; message = await admin.get(queue)) {
+        order.push(message.properties.messageId as string);
+      }
+      expect(order).toEqual([...first, ...second].map((m) => m.messageId));
+    });
+
     it('publishes 20,000 small messages with confirms quickly', async () => {
       const bus = makeBus();
       await bus.connect();

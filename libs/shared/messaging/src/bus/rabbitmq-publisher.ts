@@ -28,11 +28,17 @@ export interface ConfirmPublisherOptions {
  *
  * `mandatory` messages that no queue takes come back as `basic.return` before their ack on the
  * same channel, so a return seen for a message id turns the following ack into `returned`.
+ *
+ * Batches go on the wire in call order, never interleaved: a batch starts writing only once every
+ * earlier batch has handed all its messages to the channel (the outbox relay pipelines batches
+ * and relies on this for the order of a subject's events). Confirms of several batches overlap.
  */
 export class ConfirmPublisher {
   private channel?: ConfirmChannel;
   private returned = new Set<string>();
   private readonly active = new Set<Promise<PublishOutcome[]>>();
+  /** Batches still writing, in call order; only the first one writes. */
+  private readonly writers: Array<() => void> = [];
 
   constructor(
     private readonly wrapper: ChannelWrapper,
@@ -102,7 +108,16 @@ export class ConfirmPublisher {
         finished = true;
         clearTimeout(timer);
         channel.removeListener('drain', onDrain);
+        doneWriting();
         resolve(outcomes as PublishOutcome[]);
+      };
+
+      // Our turn to write comes once the batches called before us have written everything.
+      const doneWriting = () => {
+        const at = this.writers.indexOf(pump);
+        if (at < 0) return;
+        this.writers.splice(at, 1);
+        if (at === 0) this.writers[0]?.();
       };
 
       const settle = (index: number, outcome: PublishOutcome) => {
@@ -143,8 +158,10 @@ export class ConfirmPublisher {
             inFlight++;
             settle(index, failure(messages[index]!.messageId, broken.reason, broken.detail));
           }
+          doneWriting();
           return;
         }
+        if (this.writers[0] !== pump) return;
         while (next < total && inFlight < maxInFlight && !waitingForDrain) {
           const index = next++;
           const message = messages[index]!;
@@ -175,6 +192,7 @@ export class ConfirmPublisher {
             return;
           }
         }
+        if (next === total) doneWriting();
       };
 
       const onConfirm = (index: number, messageId: string, error: unknown) => {
@@ -215,6 +233,7 @@ export class ConfirmPublisher {
         finish();
       }, timeoutMs);
 
+      this.writers.push(pump);
       pump();
     });
   }

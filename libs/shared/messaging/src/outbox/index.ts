@@ -1,6 +1,7 @@
 export * from './messaging-data-source';
 export * from './messaging-schema';
 export * from './migrations/1764000000000-messaging-outbox-inbox.migration';
+export * from './migrations/1764750000000-messaging-outbox-lease-owner.migration';
 export * from './outbox.entity';
 export * from './outbox.ports';
 export * from './outbox-listener';

@@ -2,7 +2,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 import { MESSAGING_SCHEMA } from './messaging-schema';
 
-/** One event waiting for (or done with) publication. Mirrors migration 1764000000000. */
+/** One event waiting for (or done with) publication. Mirrors migrations 1764000000000, 1764750000000. */
 @Entity({ name: 'outbox', schema: MESSAGING_SCHEMA })
 @Unique('uq_outbox_event_id', ['eventId'])
 @Index('ix_outbox_unpublished', ['position'], {
@@ -46,6 +46,10 @@ export class OutboxEntity {
   /** Not claimable before this instant: retry backoff, or the lease of a relay holding the row. */
   @Column({ name: 'next_attempt_at', type: 'timestamptz', default: () => 'now()' })
   nextAttemptAt!: Date;
+
+  /** The relay (store instance) that claimed the row last; NULL once it waits for a retry. */
+  @Column({ name: 'leased_by', type: 'uuid', nullable: true })
+  leasedBy!: string | null;
 
   @Column({ name: 'last_error', type: 'text', nullable: true })
   lastError!: string | null;

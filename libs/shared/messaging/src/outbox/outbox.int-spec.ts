@@ -7,7 +7,8 @@ import { Client } from 'pg';
 import { type DataSource, type EntityManager } from 'typeorm';
 
 import { Inbox } from '../inbox/inbox';
-import { createMessagingDataSource } from './messaging-data-source';
+import { createMessagingDataSource, messagingMigrations } from './messaging-data-source';
+import { type OutboxRecord } from './outbox.ports';
 import { OutboxListener } from './outbox-listener';
 import { OutboxWriter } from './outbox-writer';
 import { PostgresOutboxStore } from './postgres-outbox-store';
@@ -73,7 +74,7 @@ describe('messaging outbox and inbox on PostgreSQL', () => {
     const pending = await dataSource.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((q) => q.query)).toEqual([]);
 
-    await revertLastMigration(dataSource);
+    for (let i = 0; i < messagingMigrations.length; i++) await revertLastMigration(dataSource);
     const left = await dataSource.query<Array<{ relname: string }>>(
       `SELECT c.relname FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
        WHERE s.nspname = 'messaging' ORDER BY 1`,
@@ -86,7 +87,7 @@ describe('messaging outbox and inbox on PostgreSQL', () => {
       `SELECT p.proname FROM pg_proc p JOIN pg_namespace s ON s.oid = p.pronamespace WHERE s.nspname = 'messaging'`,
     );
     expect(functions).toEqual([]);
-    expect(await runMigrations(dataSource)).toEqual(['MessagingOutboxInbox1764000000000']);
+    expect(await runMigrations(dataSource)).toEqual(messagingMigrations.map((m) => m.name));
   });
 
   it('appends in the caller transaction and rolls back with it', async () => {
@@ -104,7 +105,7 @@ describe('messaging outbox and inbox on PostgreSQL', () => {
 
     const store = new PostgresOutboxStore(dataSource);
     const claimed = await store.claimBatch(10);
-    expect(claimed.map((r) => r.envelope)).toEqual(kept);
+    expect(claimed.map((r) => JSON.parse(r.payload) as unknown)).toEqual(kept);
     expect(await store.backlog()).toBe(2);
   });
 
@@ -166,12 +167,8 @@ describe('messaging outbox and inbox on PostgreSQL', () => {
     await append([envelope('A', 1), envelope('B', 1), envelope('A', 2), envelope('A', 3)]);
     const store = new PostgresOutboxStore(dataSource, { leaseMs: 60_000 });
     const first = await store.claimBatch(10);
-    expect(first.map((r) => `${r.subject}${(r.envelope.data as { n: number }).n}`)).toEqual([
-      'A1',
-      'B1',
-      'A2',
-      'A3',
-    ]);
+    const n = (r: OutboxRecord) => (JSON.parse(r.payload) as { data: { n: number } }).data.n;
+    expect(first.map((r) => `${r.subject}${n(r)}`)).toEqual(['A1', 'B1', 'A2', 'A3']);
     expect(await store.claimBatch(10)).toEqual([]); // all leased
 
     const [a1, b1, a2, a3] = first;
@@ -203,6 +200,73 @@ describe('messaging outbox and inbox on PostgreSQL', () => {
     let again: Awaited<ReturnType<PostgresOutboxStore['claimBatch']>> = [];
     await until(async () => (again = await successor.claimBatch(10)).length === 1);
     expect(again[0]?.eventId).toBe(taken[0]?.eventId);
+  });
+
+  it('lets a claimer take later rows of a subject it has in flight, never another claimer', async () => {
+    await append([envelope('A', 1), envelope('B', 1)]);
+    await append([envelope('A', 2), envelope('C', 1)]);
+    const mine = new PostgresOutboxStore(dataSource);
+    const other = new PostgresOutboxStore(dataSource);
+    const subjectsOf = (rows: OutboxRecord[]) =>
+      rows.map((r) => `${r.subject}${(JSON.parse(r.payload) as { data: { n: number } }).data.n}`);
+
+    const first = await mine.claimBatch(2);
+    expect(subjectsOf(first)).toEqual(['A1', 'B1']);
+    // A1 is in flight here: A2 waits for it elsewhere, C1 is free for anyone.
+    expect(subjectsOf(await other.claimBatch(10))).toEqual(['C1']);
+    expect(subjectsOf(await mine.claimBatch(10))).toEqual(['A2']);
+
+    const leases = await dataSource.query<Array<{ leased_by: string; n: number }>>(
+      `SELECT leased_by, count(*)::int AS n FROM messaging.outbox GROUP BY leased_by ORDER BY n`,
+    );
+    expect(leases).toEqual([
+      { leased_by: other.owner, n: 1 },
+      { leased_by: mine.owner, n: 3 },
+    ]);
+
+    // Once A1 waits for a retry it holds A back for its own claimer too; another claimer
+    // cannot record a failure or release a row it does not hold.
+    const a2 = (
+      await dataSource.query<Array<{ position: string }>>(
+        `SELECT position FROM messaging.outbox WHERE payload->'data'->>'n' = '2'`,
+      )
+    )[0]!.position;
+    await other.release([a2]);
+    expect(await mine.claimBatch(10)).toEqual([]); // still leased to mine, not released
+    await mine.markFailed(first[0]!.position, 'nacked', new Date(Date.now() + 60_000));
+    await mine.release([a2]);
+    expect(await mine.claimBatch(10)).toEqual([]);
+    expect(await other.claimBatch(10)).toEqual([]);
+  });
+
+  it('leaves its pooled connection usable after a failed claim', async () => {
+    await append([envelope('F', 1)]);
+    const single = createMessagingDataSource({ url, poolSize: 1 });
+    await single.initialize();
+    try {
+      const store = new PostgresOutboxStore(single);
+      await dataSource.query('ALTER TABLE messaging.outbox RENAME TO outbox_away');
+      try {
+        await expect(store.claimBatch(10)).rejects.toThrow(/outbox/);
+      } finally {
+        await dataSource.query('ALTER TABLE messaging.outbox_away RENAME TO outbox');
+      }
+      // The only connection of the pool was rolled back, not left in an aborted transaction.
+      expect(await store.claimBatch(10)).toHaveLength(1);
+    } finally {
+      await single.destroy();
+    }
+  });
+
+  it('refuses settings and positions it cannot inline into its statements', async () => {
+    expect(() => new PostgresOutboxStore(dataSource, { owner: "x'; DROP TABLE y; --" })).toThrow(
+      /owner must be a UUID/,
+    );
+    expect(() => new PostgresOutboxStore(dataSource, { leaseMs: 1.5 })).toThrow(/leaseMs/);
+    expect(() => new PostgresOutboxStore(dataSource, { scanFactor: 0 })).toThrow(/scanFactor/);
+    const store = new PostgresOutboxStore(dataSource);
+    await expect(store.markPublished(['1); DROP TABLE y; --'])).rejects.toThrow(/position/);
+    await expect(store.claimBatch(0)).rejects.toThrow(/limit/);
   });
 
   it('runs inbox work once per (consumer, event), including concurrent duplicates', async () => {

@@ -1,5 +1,3 @@
-import { type EventEnvelope } from '@stratavore/contracts';
-
 /** A claimed outbox row, as the relay sees it (no ORM types). */
 export interface OutboxRecord {
   /** Commit order (int8 as a decimal string); also the row's id for the store. */
@@ -8,25 +6,35 @@ export interface OutboxRecord {
   readonly type: string;
   /** The aggregate id; rows of one subject are published in position order. */
   readonly subject: string;
-  /** The signed envelope to publish as is. */
-  readonly envelope: EventEnvelope;
+  /**
+   * The signed envelope as stored (JSON text), published as is: the relay never parses nor
+   * re-serializes it (the signature covers the canonical form, which key order and whitespace
+   * do not change).
+   */
+  readonly payload: string;
   /** Failed publication attempts before this claim. */
   readonly attempts: number;
   readonly createdAt: Date;
 }
 
 /**
- * The relay's view of the outbox. A claimed row is leased: no other claimer gets it until it is
- * marked or released, or until the lease expires (the holder crashed). A row is never claimed
- * while an earlier unpublished, not dead-lettered row of the same subject is leased or waiting
- * for a retry, so one subject is never in flight twice.
+ * The relay's view of the outbox; one store instance is one claimer (one relay). A claimed row
+ * is leased to its claimer: no other claimer gets it until it is marked or released, or until
+ * the lease expires (the holder crashed). A row is never claimed while an earlier unpublished,
+ * not dead-lettered row of the same subject is waiting for a retry or leased by another claimer,
+ * so one subject is never in flight in two relays at once. Rows of a subject the claimer itself
+ * has in flight stay claimable by it: a relay pipelines batches and is responsible for
+ * publishing them in order and settling them in order (see `OutboxRelay`).
  */
 export interface OutboxStore {
-  /** Claims up to `limit` due rows in position order and leases them. */
+  /** Claims up to `limit` due rows in position order and leases them to this claimer. */
   claimBatch(limit: number): Promise<OutboxRecord[]>;
   /** Marks rows published (the broker confirmed them). */
   markPublished(positions: readonly string[]): Promise<void>;
-  /** Records a failed attempt; the row becomes due again at `nextAttemptAt`. */
+  /**
+   * Records a failed attempt; the row becomes due again at `nextAttemptAt` and, until then, holds
+   * its subject back for every claimer, this one included.
+   */
   markFailed(position: string, error: string, nextAttemptAt: Date): Promise<void>;
   /** Gives claimed rows back untouched: due at once (still behind earlier rows of their subject). */
   release(positions: readonly string[]): Promise<void>;

@@ -1,6 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-
-import { newCorrelationId, runWithCorrelation } from '../logging/correlation';
+import { newCorrelationId, runWithCorrelation } from '@stratavore/logging';
 
 /** Header names read, in order; the id is echoed back as `x-request-id`. */
 export const CORRELATION_HEADERS = ['x-request-id', 'x-correlation-id'] as const;

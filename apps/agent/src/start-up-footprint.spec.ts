@@ -1,0 +1,72 @@
+import { execFileSync } from 'node:child_process';
+import { join, relative } from 'node:path';
+
+const WORKSPACE_ROOT = join(__dirname, '..', '..', '..');
+
+/**
+ * Every module the agent loads before it can report: the agent starts for every runner, and each
+ * module costs CPU on its way to the first heartbeat (docs/benchmarks.md, "launch"). Loads
+ * `main.ts` for real (through @swc-node/register with the workspace aliases, as the benches do),
+ * with `--help`, which returns once every import ran.
+ */
+function modulesLoadedByTheAgent(): string[] {
+  const script = [
+    "process.on('exit', () => process.stdout.write('\\n' + JSON.stringify(Object.keys(require.cache))));",
+    "process.argv = [process.argv[0], 'stratavore-agent', '--help'];",
+    `require(${JSON.stringify(join(WORKSPACE_ROOT, 'apps/agent/src/main.ts'))});`,
+  ].join('\n');
+  const output = execFileSync(process.execPath, ['-r', '@swc-node/register', '-e', script], {
+    cwd: WORKSPACE_ROOT,
+    env: { ...process.env, SWC_NODE_PROJECT: join(WORKSPACE_ROOT, 'tsconfig.base.json') },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // The usage text comes first; the module list is the last line.
+  const lastLine = output.trim().split('\n').at(-1) ?? '[]';
+  return (JSON.parse(lastLine) as string[]).map((file) => relative(WORKSPACE_ROOT, file));
+}
+
+/** `node_modules/@scope/name/...` -> `@scope/name`. */
+function packageOf(file: string): string | null {
+  return /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? null;
+}
+
+describe('the agent at start-up', () => {
+  let modules: string[];
+
+  beforeAll(() => {
+    modules = modulesLoadedByTheAgent();
+  }, 120_000);
+
+  it('loads its own code and the light entry points only', () => {
+    expect(modules).toContain('apps/agent/src/main.ts');
+    expect(modules).toContain('libs/shared/logging/src/index.ts');
+    expect(modules).toContain('libs/shared/contracts/src/heartbeat/index.ts');
+    expect(modules).toContain('libs/shared/api-client/src/heartbeat/index.ts');
+    const heavyEntries = modules.filter((file) =>
+      [
+        'libs/shared/observability/',
+        'libs/shared/contracts/src/index.ts',
+        'libs/shared/api-client/src/index.ts',
+      ].some((heavy) => file.startsWith(heavy)),
+    );
+    expect(heavyEntries).toEqual([]);
+    const otherContracts = modules.filter(
+      (file) =>
+        file.startsWith('libs/shared/contracts/') &&
+        !file.startsWith('libs/shared/contracts/src/heartbeat/'),
+    );
+    expect(otherContracts).toEqual([]);
+  });
+
+  it('loads no NestJS, rxjs or Prometheus client', () => {
+    const packages = new Set(modules.map(packageOf).filter((name) => name !== null));
+    const heavy = [...packages].filter(
+      (name) =>
+        name.startsWith('@nestjs/') ||
+        ['rxjs', 'prom-client', 'reflect-metadata', '@willsoto/nestjs-prometheus'].includes(name),
+    );
+    expect(heavy).toEqual([]);
+    expect(packages).toContain('pino');
+  });
+});
