@@ -98,13 +98,18 @@ describe(`${LAUNCHES} simultaneous launches at a project with quota ${QUOTA}, th
   }
 
   /**
-   * Which runner-manager started the runner: the agent is its child (spawned detached, in a
-   * session of its own, but still its child while the runner-manager lives).
+   * Which runner-manager started the runner: the agent is the child of that runner-manager's
+   * spawner process (spawned detached, in a session of its own, but still its child while the
+   * spawner lives), and the spawner is the runner-manager's child.
    */
   function launchedBy(agentPid: number): string[] {
-    const stat = readFileSync(`/proc/${agentPid}/stat`, 'utf8');
-    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    return MANAGERS.filter((name) => fleet.process(name).pid === parent);
+    const parentOf = (pid: number): number => {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    };
+    const spawner = parentOf(agentPid);
+    const ancestors = [spawner, parentOf(spawner)];
+    return MANAGERS.filter((name) => ancestors.includes(fleet.process(name).pid));
   }
 
   /**
