@@ -71,7 +71,7 @@ describe("the agent's transcript uploader against session-store (local filesyste
     await db?.drop();
     await rm(blobDir, { recursive: true, force: true });
     await rm(work, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   function uploader(
     runner: TestRunner,
@@ -241,7 +241,7 @@ describe('the agent around the real Claude Code CLI, uploading to session-store 
     await standIn?.close();
     await sandbox?.remove();
     await rm(logDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   it('stores the main and the subagent transcript byte for byte, and the resumed file in place of the first', async () => {
     const first = newRunner();
@@ -332,7 +332,18 @@ describe('the agent around the real Claude Code CLI, uploading to session-store 
         true,
       );
       expect(s3.keys('stratavore/transcripts/')).toHaveLength(2);
-      expect(logger.lines.filter((l) => l.level !== 'info')).toEqual([]);
+      // Nothing went wrong but an upload that came before the session reached session-store
+      // (the relay here reports it only after the heartbeat), which the uploader retries.
+      expect(
+        logger.lines.filter(
+          (l) =>
+            l.level !== 'info' &&
+            !(
+              l.message === 'transcript not uploaded; trying again later' &&
+              l.fields.reason === '404 SESSION_NOT_FOUND'
+            ),
+        ),
+      ).toEqual([]);
 
       // Resume: the CLI appends to the same file; the second runner's upload replaces it.
       standIn.addTurns({ content: [{ type: 'text', text: 'Still here.' }] });

@@ -169,6 +169,8 @@ export class SessionStoreServer {
   }
 
   async stop(): Promise<void> {
+    // The agents' clients keep their connections alive; the test is over, so are they.
+    this.app.getHttpServer().closeAllConnections();
     await this.app.close();
     await this.bus.close();
   }
