@@ -370,7 +370,26 @@ describe('OutboxRelay against PostgreSQL and RabbitMQ', () => {
     for (let seq = 0; seq < backlog; seq++) {
       await commit(subjects.map((subject) => envelope('test.happened', subject, seq)));
     }
-    const stores = [new PostgresOutboxStore(dataSource), new PostgresOutboxStore(dataSource)];
+    // Which relay claims first is up to the scheduler; so that both certainly take part, the
+    // first relay's later claims wait until the second has claimed rows of its own. The claims
+    // themselves are the real leased SQL.
+    let secondClaimed!: () => void;
+    const secondHasClaimed = new Promise<void>((resolve) => (secondClaimed = resolve));
+    class FirstStore extends PostgresOutboxStore {
+      private claims = 0;
+      override async claimBatch(limit: number) {
+        if (this.claims++ > 0) await secondHasClaimed;
+        return super.claimBatch(limit);
+      }
+    }
+    class SecondStore extends PostgresOutboxStore {
+      override async claimBatch(limit: number) {
+        const rows = await super.claimBatch(limit);
+        if (rows.length > 0) secondClaimed();
+        return rows;
+      }
+    }
+    const stores = [new FirstStore(dataSource), new SecondStore(dataSource)];
     const relays = await Promise.all(
       stores.map(async (store) => {
         const publisher = bus();
