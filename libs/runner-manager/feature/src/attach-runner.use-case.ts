@@ -1,17 +1,9 @@
 import { type AttachRunnerReply, type AttachRunnerRequest } from '@stratavore/contracts';
-import {
-  budgetExceeded,
-  budgetUnavailable,
-  launchEstimate,
-  type Project,
-  quotaExceeded,
-  RunnerException,
-  toRunnerReply,
-} from '@stratavore/runner-manager-domain';
+import { quotaExceeded, RunnerException, toRunnerReply } from '@stratavore/runner-manager-domain';
 
+import { reserveLaunchBudget } from './launch-reservation';
 import { requireProject } from './project.use-cases';
 import {
-  type GrantedBudget,
   type RequestContext,
   RunnerLifecycle,
   type RunnerManagerDeps,
@@ -36,7 +28,7 @@ export class AttachRunner {
   }
 
   async execute(request: AttachRunnerRequest, ctx: RequestContext): Promise<AttachRunnerReply> {
-    const reservation = await this.reserve(request, ctx);
+    const reservation = await reserveLaunchBudget(this.deps, request, ctx);
     try {
       const { reply, token } = await this.deps.store.transaction(async (tx) => {
         const found = await requireProject(tx, reservation?.projectId ?? request.project);
@@ -80,36 +72,4 @@ export class AttachRunner {
     }
   }
 
-  /** The estimate reserved for a new runner id before any lock; `null` when budgets are off. */
-  private async reserve(
-    request: AttachRunnerRequest,
-    ctx: RequestContext,
-  ): Promise<
-    (GrantedBudget & { readonly reservationId: string; readonly projectId: string }) | null
-  > {
-    const gate = this.deps.budgets;
-    if (gate === undefined) return null;
-    const project: Project = await this.deps.store.read((reads) =>
-      requireProject(reads, request.project),
-    );
-    if (project.archivedAt !== null) throw RunnerException.projectArchived(project.name);
-    const estimate = launchEstimate(request, project);
-    const reservationId = this.deps.ids.uuid();
-    const runnerId = this.deps.ids.uuid();
-    const outcome = await gate.reserve({ reservationId, runnerId, project, estimate }, ctx);
-    switch (outcome.status) {
-      case 'refused':
-        throw budgetExceeded(project, estimate, outcome.refusal);
-      case 'unavailable':
-        throw budgetUnavailable(project, outcome.reason);
-      case 'granted':
-        return {
-          reservationId,
-          runnerId,
-          projectId: project.id,
-          estimate,
-          leftUsd: outcome.leftUsd,
-        };
-    }
-  }
 }

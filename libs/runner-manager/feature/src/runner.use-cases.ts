@@ -15,10 +15,7 @@ import {
 } from '@stratavore/contracts';
 import { type RunnerManagerReads, type RunnerView } from '@stratavore/runner-manager-data-access';
 import {
-  budgetExceeded,
-  budgetUnavailable,
   isTerminal,
-  launchEstimate,
   type Project,
   type QueuedLaunch,
   quotaExceeded,
@@ -30,6 +27,7 @@ import {
   toRunnerReply,
 } from '@stratavore/runner-manager-domain';
 
+import { reserveLaunchBudget } from './launch-reservation';
 import { type LaunchInternals, launchSpecOf } from './launch-spec';
 import { requireProject } from './project.use-cases';
 import {
@@ -92,7 +90,7 @@ export class LaunchRunner {
       const project = await this.deps.store.read((reads) => requireProject(reads, request.project));
       await checkWorktreeLaunch(this.deps, project);
     }
-    const reservation = await this.reserve(request, ctx);
+    const reservation = await reserveLaunchBudget(this.deps, request, ctx);
     let decision: LaunchDecision;
     try {
       decision = await this.decide(request, reservation, ctx, internals);
@@ -114,39 +112,6 @@ export class LaunchRunner {
     };
   }
 
-  /**
-   * Reserves the launch's estimate (its own override, else the project's default) before any
-   * lock is taken; `null` when budgets are off.
-   */
-  private async reserve(
-    request: LaunchRunnerRequest,
-    ctx: RequestContext,
-  ): Promise<
-    (GrantedBudget & { readonly reservationId: string; readonly projectId: string }) | null
-  > {
-    const gate = this.deps.budgets;
-    if (gate === undefined) return null;
-    const project = await this.deps.store.read((reads) => requireProject(reads, request.project));
-    if (project.archivedAt !== null) throw RunnerException.projectArchived(project.name);
-    const estimate = launchEstimate(request, project);
-    const reservationId = this.deps.ids.uuid();
-    const runnerId = this.deps.ids.uuid();
-    const outcome = await gate.reserve({ reservationId, runnerId, project, estimate }, ctx);
-    switch (outcome.status) {
-      case 'refused':
-        throw budgetExceeded(project, estimate, outcome.refusal);
-      case 'unavailable':
-        throw budgetUnavailable(project, outcome.reason);
-      case 'granted':
-        return {
-          reservationId,
-          runnerId,
-          projectId: project.id,
-          estimate,
-          leftUsd: outcome.leftUsd,
-        };
-    }
-  }
 
   private async decide(
     request: LaunchRunnerRequest,
