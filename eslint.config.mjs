@@ -191,7 +191,8 @@ export default tseslint.config(
       'libs/shared/contracts/**/*.ts',
       'libs/shared/service-runtime/**/*.ts',
     ],
-    ignores: ['**/*.spec.ts', '**/*.int-spec.ts'],
+    // Test support files are test code: they may use the harness and the drivers.
+    ignores: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.test-support.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

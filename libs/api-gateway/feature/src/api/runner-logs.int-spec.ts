@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
 import { RunnerErrorCode, type RunnerLogsReply } from '@stratavore/contracts';
-import { createTestDatabase, type TestDatabase } from '@stratavore/testing';
 
-import { type GatewayUnderTest, startGateway } from '../api-gateway.test-support';
+import { useGatewaySuite } from '../gateway-suite.test-support';
 import { type ApiErrorBody } from '../http/http-error-mapping';
 
 function logsReply(overrides: Partial<RunnerLogsReply> = {}): RunnerLogsReply {
@@ -19,56 +18,28 @@ function logsReply(overrides: Partial<RunnerLogsReply> = {}): RunnerLogsReply {
 }
 
 describe('GET /api/v1/runners/:id/logs', () => {
-  let testDb: TestDatabase;
-  let gateway: GatewayUnderTest;
-  let viewer: string;
+  const suite = useGatewaySuite('gateway_runner_logs');
 
-  async function call<T = ApiErrorBody>(path: string, key: string | null = viewer) {
-    const response = await fetch(`${gateway.url}${path}`, {
-      headers: key === null ? {} : { authorization: `Bearer ${key}` },
-    });
-    return { status: response.status, json: (await response.json()) as T };
+  function call<T = ApiErrorBody>(path: string, key: string | null = suite.viewer) {
+    return suite.call<T>('GET', path, key);
   }
-
-  beforeAll(async () => {
-    testDb = await createTestDatabase('gateway_runner_logs');
-    gateway = await startGateway({
-      databaseUrl: testDb.url,
-      rateLimit: { limit: 1_000, windowMs: 60_000 },
-      requestTimeoutMs: 2_000,
-    });
-    viewer = (await gateway.keys.create({ name: 'viewer', scope: 'viewer' })).key;
-  });
-
-  afterEach(() => {
-    try {
-      gateway.runnerManager.assertSatisfied();
-    } finally {
-      gateway.runnerManager.reset();
-    }
-  });
-
-  afterAll(async () => {
-    await gateway?.stop();
-    await testDb?.drop();
-  });
 
   it('asks runner-manager for the window with defaults and answers its reply to a viewer key', async () => {
     const id = randomUUID();
     const reply = logsReply({ content: 'h\u00e9\n', nextOffset: 4, size: 4 });
-    gateway.runnerManager.expect('runners.logs', () => reply);
+    suite.gateway.runnerManager.expect('runners.logs', () => reply);
 
     const response = await call<RunnerLogsReply>(`/api/v1/runners/${id}/logs`);
 
     expect(response).toEqual({ status: 200, json: reply });
-    expect(gateway.runnerManager.received.map((r) => r.payload)).toEqual([
+    expect(suite.gateway.runnerManager.received.map((r) => r.payload)).toEqual([
       { runner: id, offset: 0, limitBytes: 65_536 },
     ]);
   });
 
   it('passes offset, limit (as limitBytes) and tail', async () => {
     const id = randomUUID();
-    gateway.runnerManager
+    suite.gateway.runnerManager
       .expect('runners.logs', () => logsReply({ offset: 4096, nextOffset: 4102, size: 4102 }))
       .expect('runners.logs', () => logsReply({ runnerState: 'completed', ended: true }));
 
@@ -76,7 +47,7 @@ describe('GET /api/v1/runners/:id/logs', () => {
     const tailed = await call<RunnerLogsReply>(`/api/v1/runners/${id}/logs?tail=20`);
 
     expect(tailed.json.ended).toBe(true);
-    expect(gateway.runnerManager.received.map((r) => r.payload)).toEqual([
+    expect(suite.gateway.runnerManager.received.map((r) => r.payload)).toEqual([
       { runner: id, offset: 4096, limitBytes: 1024 },
       { runner: id, offset: 0, limitBytes: 65_536, tail: 20 },
     ]);
@@ -103,7 +74,7 @@ describe('GET /api/v1/runners/:id/logs', () => {
   });
 
   it('maps an unknown runner and an unreachable log to 404 with their codes', async () => {
-    gateway.runnerManager
+    suite.gateway.runnerManager
       .expect('runners.logs', () => {
         throw Object.assign(new Error('runner r not found'), {
           code: RunnerErrorCode.RunnerNotFound,

@@ -5,13 +5,10 @@ import {
   type WorktreeListReply,
   type WorktreeReply,
 } from '@stratavore/contracts';
-import { createTestDatabase, type TestDatabase } from '@stratavore/testing';
 
-import { type GatewayUnderTest, startGateway } from '../api-gateway.test-support';
-import { type ApiErrorBody } from '../http/http-error-mapping';
+import { SUITE_PROJECT_ID as PROJECT_ID, useGatewaySuite } from '../gateway-suite.test-support';
 
 const RUNNER_ID = '11111111-1111-4111-8111-111111111111';
-const PROJECT_ID = '22222222-2222-4222-8222-222222222222';
 
 const worktree: WorktreeReply = {
   runnerId: RUNNER_ID,
@@ -30,62 +27,24 @@ const worktree: WorktreeReply = {
 };
 
 describe('/api/v1/worktrees', () => {
-  let testDb: TestDatabase;
-  let gateway: GatewayUnderTest;
-  let operator: string;
-  let viewer: string;
-
-  async function call<T = ApiErrorBody>(method: string, path: string, key: string, body?: unknown) {
-    const response = await fetch(`${gateway.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, json: (await response.json()) as T };
-  }
-
-  beforeAll(async () => {
-    testDb = await createTestDatabase('gateway_worktrees');
-    gateway = await startGateway({
-      databaseUrl: testDb.url,
-      rateLimit: { limit: 1_000, windowMs: 60_000 },
-      requestTimeoutMs: 2_000,
-    });
-    operator = (await gateway.keys.create({ name: 'op', scope: 'operator' })).key;
-    viewer = (await gateway.keys.create({ name: 'viewer', scope: 'viewer' })).key;
-  });
-
-  afterEach(() => {
-    try {
-      gateway.runnerManager.assertSatisfied();
-    } finally {
-      gateway.runnerManager.reset();
-    }
-  });
-
-  afterAll(async () => {
-    await gateway?.stop();
-    await testDb?.drop();
-  });
+  const suite = useGatewaySuite('gateway_worktrees');
+  const call = suite.call.bind(suite);
 
   it('lists worktrees for a viewer, passing the project and includeRemoved', async () => {
-    gateway.runnerManager
+    suite.gateway.runnerManager
       .expect('worktrees.list', () => ({ worktrees: [worktree] }))
       .expect('worktrees.list', () => ({ worktrees: [] }));
 
-    const all = await call<WorktreeListReply>('GET', '/api/v1/worktrees', viewer);
+    const all = await call<WorktreeListReply>('GET', '/api/v1/worktrees', suite.viewer);
     const some = await call<WorktreeListReply>(
       'GET',
       '/api/v1/worktrees?project=web&includeRemoved=true',
-      viewer,
+      suite.viewer,
     );
 
     expect(all).toEqual({ status: 200, json: { worktrees: [worktree] } });
     expect(some).toEqual({ status: 200, json: { worktrees: [] } });
-    expect(gateway.runnerManager.received.map((r) => r.payload)).toEqual([
+    expect(suite.gateway.runnerManager.received.map((r) => r.payload)).toEqual([
       { includeRemoved: false },
       { project: 'web', includeRemoved: true },
     ]);
@@ -93,33 +52,41 @@ describe('/api/v1/worktrees', () => {
 
   it('removes a worktree for an operator, with force from the query', async () => {
     const removed = { ...worktree, removedAt: '2026-11-24T11:00:00.000Z' };
-    gateway.runnerManager
+    suite.gateway.runnerManager
       .expect('worktrees.remove', () => ({ removed }))
       .expect('worktrees.remove', () => ({ removed }));
 
     const plain = await call<RemoveWorktreeReply>(
       'DELETE',
       `/api/v1/worktrees/${RUNNER_ID}`,
-      operator,
+      suite.operator,
     );
     const forced = await call<RemoveWorktreeReply>(
       'DELETE',
       `/api/v1/worktrees/${RUNNER_ID}?force=true`,
-      operator,
+      suite.operator,
     );
 
     expect(plain).toEqual({ status: 200, json: { removed } });
     expect(forced.status).toBe(200);
-    expect(gateway.runnerManager.received.map((r) => r.payload)).toEqual([
+    expect(suite.gateway.runnerManager.received.map((r) => r.payload)).toEqual([
       { runner: RUNNER_ID, force: false },
       { runner: RUNNER_ID, force: true },
     ]);
   });
 
   it('refuses bad fields at the edge with field-level 400s, without asking runner-manager', async () => {
-    const badId = await call('DELETE', '/api/v1/worktrees/nope', operator);
-    const badForce = await call('DELETE', `/api/v1/worktrees/${RUNNER_ID}?force=maybe`, operator);
-    const badList = await call('GET', '/api/v1/worktrees?includeRemoved=1&colour=red', viewer);
+    const badId = await call('DELETE', '/api/v1/worktrees/nope', suite.operator);
+    const badForce = await call(
+      'DELETE',
+      `/api/v1/worktrees/${RUNNER_ID}?force=maybe`,
+      suite.operator,
+    );
+    const badList = await call(
+      'GET',
+      '/api/v1/worktrees?includeRemoved=1&colour=red',
+      suite.viewer,
+    );
 
     expect([badId.status, badId.json.errors]).toEqual([
       400,
@@ -131,16 +98,16 @@ describe('/api/v1/worktrees', () => {
     ]);
     expect(badList.status).toBe(400);
     expect(badList.json.errors?.map((e) => e.field).sort()).toEqual(['(body)', 'includeRemoved']);
-    expect(gateway.runnerManager.received).toEqual([]);
+    expect(suite.gateway.runnerManager.received).toEqual([]);
   });
 
   it('needs the operator scope to remove', async () => {
-    const response = await call('DELETE', `/api/v1/worktrees/${RUNNER_ID}`, viewer);
+    const response = await call('DELETE', `/api/v1/worktrees/${RUNNER_ID}`, suite.viewer);
     expect(response.status).toBe(403);
   });
 
   it('passes worktree: true of a launch on, and refuses a malformed one', async () => {
-    gateway.runnerManager.expect('runners.launch', (): LaunchRunnerReply => ({
+    suite.gateway.runnerManager.expect('runners.launch', (): LaunchRunnerReply => ({
       status: 'queued',
       queuedLaunch: {
         id: '33333333-3333-4333-8333-333333333333',
@@ -153,15 +120,17 @@ describe('/api/v1/worktrees', () => {
       },
     }));
 
-    const ok = await call('POST', '/api/v1/projects/web/runners', operator, {
+    const ok = await call('POST', '/api/v1/projects/web/runners', suite.operator, {
       prompt: 'hi',
       worktree: true,
       queue: true,
     });
-    const bad = await call('POST', '/api/v1/projects/web/runners', operator, { worktree: 'yes' });
+    const bad = await call('POST', '/api/v1/projects/web/runners', suite.operator, {
+      worktree: 'yes',
+    });
 
     expect(ok.status).toBe(202);
-    expect(gateway.runnerManager.received[0]?.payload).toMatchObject({ worktree: true });
+    expect(suite.gateway.runnerManager.received[0]?.payload).toMatchObject({ worktree: true });
     expect([bad.status, bad.json.errors]).toEqual([
       400,
       [{ field: 'worktree', message: 'expected true or false' }],
@@ -174,10 +143,10 @@ describe('/api/v1/worktrees', () => {
     [RunnerErrorCode.WorktreeHasChanges, 409],
     [RunnerErrorCode.WorktreeUnavailable, 409],
   ])('maps %s to %i with runner-manager message', async (code, status) => {
-    gateway.runnerManager.expect('worktrees.remove', () => {
+    suite.gateway.runnerManager.expect('worktrees.remove', () => {
       throw Object.assign(new Error(`worktree of ${RUNNER_ID}: ${code}`), { code });
     });
-    const response = await call('DELETE', `/api/v1/worktrees/${RUNNER_ID}`, operator);
+    const response = await call('DELETE', `/api/v1/worktrees/${RUNNER_ID}`, suite.operator);
     expect([response.status, response.json.code, response.json.message]).toEqual([
       status,
       code,
@@ -186,7 +155,7 @@ describe('/api/v1/worktrees', () => {
   });
 
   it('documents the routes in OpenAPI', async () => {
-    const response = await fetch(`${gateway.url}/docs-json`);
+    const response = await fetch(`${suite.gateway.url}/docs-json`);
     const document = (await response.json()) as {
       paths: Record<string, Record<string, { description: string }>>;
     };
