@@ -4,6 +4,7 @@
 //   default - unit tests (*.spec.ts) and PostgreSQL integration tests (*.int-spec.ts);
 //             PostgreSQL comes from DATABASE_URL or an embedded server started once per run.
 //   amqp    - the RabbitMQ suites (*.amqp.int-spec.ts); need AMQP_URL (or a Docker engine).
+//   terminal - suites that drive a real terminal (*.terminal.int-spec.ts); need tmux.
 const path = require('node:path');
 const tsconfig = require('./tsconfig.base.json');
 
@@ -32,19 +33,22 @@ const swcTransform = [
 ];
 
 function projectConfig(projectDir, overrides = {}) {
-  const amqp = process.env.STRATAVORE_TEST_TIER === 'amqp';
+  const tier = process.env.STRATAVORE_TEST_TIER ?? 'default';
+  const tiered = { amqp: '*.amqp.int-spec.ts', terminal: '*.terminal.int-spec.ts' };
   return {
     rootDir: projectDir,
     testEnvironment: 'node',
     transform: { '^.+\\.(t|j)s$': swcTransform },
     moduleFileExtensions: ['ts', 'js', 'json'],
     moduleNameMapper: moduleNameMapper(),
-    testMatch: amqp
-      ? ['<rootDir>/src/**/*.amqp.int-spec.ts']
-      : ['<rootDir>/src/**/*.spec.ts', '<rootDir>/src/**/*.int-spec.ts'],
-    testPathIgnorePatterns: amqp
-      ? ['/node_modules/']
-      : ['/node_modules/', '\\.amqp\\.int-spec\\.ts$'],
+    testMatch:
+      tier in tiered
+        ? [`<rootDir>/src/**/${tiered[tier]}`]
+        : ['<rootDir>/src/**/*.spec.ts', '<rootDir>/src/**/*.int-spec.ts'],
+    testPathIgnorePatterns:
+      tier in tiered
+        ? ['/node_modules/']
+        : ['/node_modules/', '\\.(amqp|terminal)\\.int-spec\\.ts$'],
     globalSetup: path.join(workspaceRoot, 'tools/jest/global-setup.ts'),
     globalTeardown: path.join(workspaceRoot, 'tools/jest/global-teardown.ts'),
     setupFiles: [path.join(workspaceRoot, 'tools/jest/setup-env.cjs')],

@@ -13,7 +13,8 @@ import {
 // eslint-disable-next-line @nx/enforce-module-boundaries -- globalSetup gets no moduleNameMapper
 import { AMQP_URL_HOW_TO } from '../../libs/shared/testing/src/amqp-url';
 
-export type TestTier = 'default' | 'amqp';
+/** `terminal`: suites that drive a real terminal (tmux) against stand-ins; no server. */
+export type TestTier = 'default' | 'amqp' | 'terminal';
 
 interface Resources {
   readonly stops: Array<() => Promise<void>>;
@@ -29,8 +30,10 @@ const POSTGRES_IMAGE = 'postgres:17-alpine';
 
 export function testTier(env = process.env): TestTier {
   const tier = env.STRATAVORE_TEST_TIER ?? 'default';
-  if (tier !== 'default' && tier !== 'amqp') {
-    throw new Error(`STRATAVORE_TEST_TIER must be unset, "default" or "amqp"; got "${tier}"`);
+  if (tier !== 'default' && tier !== 'amqp' && tier !== 'terminal') {
+    throw new Error(
+      `STRATAVORE_TEST_TIER must be unset, "default", "amqp" or "terminal"; got "${tier}"`,
+    );
   }
   return tier;
 }
@@ -49,10 +52,15 @@ export function serverBoundTestFiles(
   project: ProjectLike,
 ): string[] {
   const filters = pathFilters(globalConfig);
-  const wanted = (file: string) =>
-    tier === 'amqp'
-      ? file.endsWith('.amqp.int-spec.ts')
-      : file.endsWith('.int-spec.ts') && !file.endsWith('.amqp.int-spec.ts');
+  const wanted = (file: string) => {
+    if (tier === 'amqp') return file.endsWith('.amqp.int-spec.ts');
+    if (tier === 'terminal') return false;
+    return (
+      file.endsWith('.int-spec.ts') &&
+      !file.endsWith('.amqp.int-spec.ts') &&
+      !file.endsWith('.terminal.int-spec.ts')
+    );
+  };
   return listFiles(path.join(project.rootDir, 'src')).filter(
     (file) => wanted(file) && (filters.length === 0 || filters.some((filter) => filter.test(file))),
   );
