@@ -4,6 +4,10 @@ import BudgetsSet from './commands/budgets/set';
 import BudgetsUsage from './commands/budgets/usage';
 import ConfigShow from './commands/config/index';
 import ConfigSet from './commands/config/set';
+import KeysCreate from './commands/keys/create';
+import KeysGenerate from './commands/keys/generate';
+import Keys from './commands/keys/index';
+import KeysRevoke from './commands/keys/revoke';
 import Kill from './commands/kill';
 import Launch from './commands/launch';
 import Login from './commands/login';
@@ -37,6 +41,10 @@ export const COMMANDS = {
   'budgets:usage': BudgetsUsage,
   config: ConfigShow,
   'config:set': ConfigSet,
+  keys: Keys,
+  'keys:create': KeysCreate,
+  'keys:generate': KeysGenerate,
+  'keys:revoke': KeysRevoke,
   kill: Kill,
   launch: Launch,
   login: Login,

@@ -18,6 +18,7 @@ export const CLI_PJSON: Interfaces.PJSON = {
       projects: { description: 'List, show, update and archive projects.' },
       budgets: { description: 'List, set and remove token and USD budgets; their consumption.' },
       worktrees: { description: 'List and remove the git worktrees of runners.' },
+      keys: { description: 'List, create and revoke API keys; generate one offline.' },
     },
     // Everything the user typed wrong exits 2; commands choose 1, 3 or 4 themselves.
     exitCodes: {

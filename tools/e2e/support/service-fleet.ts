@@ -9,9 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { ApiKeyService } from '@stratavore/api-gateway';
-import { GatewayDatabase } from '@stratavore/api-gateway-data-access';
-import { RandomIdGenerator, SystemClock } from '@stratavore/core';
+import { generateApiKey } from '@stratavore/api-client';
 import { createTestDatabase, type TestDatabase } from '@stratavore/testing';
 import { Client } from 'pg';
 
@@ -203,9 +201,9 @@ interface Instance {
 
 /**
  * The fleet of one suite. `start` creates the database and vhost, starts every service (the
- * heartbeat-ingest first: runner-manager hands its URL to agents), waits until each is ready,
- * creates an admin API key and logs the sandbox's CLI in to the gateway. `cleanup` stops what
- * runs, drops the database and deletes the vhost.
+ * heartbeat-ingest first: runner-manager hands its URL to agents; the gateway with its admin key
+ * as `API_BOOTSTRAP_KEY`), waits until each is ready and logs the sandbox's CLI in to the gateway
+ * with that key. `cleanup` stops what runs, drops the database and deletes the vhost.
  */
 export class ServiceFleet {
   private readonly instances = new Map<string, Instance>();
@@ -215,7 +213,11 @@ export class ServiceFleet {
   private database: TestDatabase | undefined;
   private vhost: RabbitVhost | undefined;
   private pg: Client | undefined;
-  apiKey = '';
+  /**
+   * The gateway's admin key: handed to it as `API_BOOTSTRAP_KEY` (stored on its first start,
+   * when its schema holds no key), made as `stratavore keys generate` makes one.
+   */
+  readonly apiKey = generateApiKey().key;
 
   /** Fails at once without AMQP_URL; starts nothing until {@link start}. */
   constructor(
@@ -368,7 +370,13 @@ export class ServiceFleet {
     const runnerManagers = this.options.runnerManagers ?? 1;
     // Every service but runner-manager, one instance each, started together.
     const first = SERVICES.filter((service) => service !== 'runner-manager');
-    for (const service of first) this.define(service, service);
+    for (const service of first) {
+      this.define(
+        service,
+        service,
+        service === 'api-gateway' ? { API_BOOTSTRAP_KEY: this.apiKey } : {},
+      );
+    }
     await Promise.all(first.map((name) => this.launch(name)));
 
     // Agents report to heartbeat-ingest and upload transcripts to session-store, whose ports
@@ -385,7 +393,6 @@ export class ServiceFleet {
     }
     await Promise.all(managers.map((name) => this.launch(name)));
 
-    this.apiKey = await this.createAdminKey();
     const login = await this.sandbox.cli([
       'login',
       '--api-url',
@@ -430,23 +437,5 @@ export class ServiceFleet {
     instance.current = started;
     instance.starts.push(started);
     await started.ready();
-  }
-
-  /**
-   * A standalone gateway has no bootstrap key of its own (the daemon writes one to the CLI
-   * config on its first start): the suite mints one with the gateway's own key service on the
-   * gateway's migrated schema, as an operator's provisioning step would.
-   */
-  private async createAdminKey(): Promise<string> {
-    const database = new GatewayDatabase({ url: this.databaseUrl, applicationName: 'e2e' });
-    try {
-      await database.open();
-      const keys = new ApiKeyService(database, new SystemClock(), new RandomIdGenerator(), (size) =>
-        randomBytes(size),
-      );
-      return (await keys.create({ name: 'e2e admin', scope: 'admin' })).key;
-    } finally {
-      await database.close();
-    }
   }
 }

@@ -1,5 +1,10 @@
 import { Command, type Interfaces, ux } from '@oclif/core';
-import { ApiError, NetworkError, StratavoreApiClient } from '@stratavore/api-client';
+import {
+  ApiError,
+  NetworkError,
+  StratavoreApiClient,
+  type StratavoreApiClientOptions,
+} from '@stratavore/api-client';
 import { type ResolvedSettings, resolveSettings } from '@stratavore/api-client';
 
 import { describeApiError, ExitCode, exitCodeFor } from './exit-codes';
@@ -34,6 +39,13 @@ export abstract class StratavoreCommand extends Command {
   protected async client(
     overrides: { apiUrl?: string; apiKey?: string } = {},
   ): Promise<StratavoreApiClient> {
+    return new StratavoreApiClient(await this.connection(overrides));
+  }
+
+  /** The configured API URL and key; a usage error when either is unknown. */
+  protected async connection(
+    overrides: { apiUrl?: string; apiKey?: string } = {},
+  ): Promise<StratavoreApiClientOptions> {
     const settings = await this.settings();
     const apiUrl = overrides.apiUrl ?? settings.apiUrl;
     const apiKey = overrides.apiKey ?? settings.apiKey;
@@ -49,7 +61,7 @@ export abstract class StratavoreCommand extends Command {
         suggestions: ['stratavore login --api-key KEY', 'or set STRATAVORE_API_KEY'],
       });
     }
-    return new StratavoreApiClient({ baseUrl: apiUrl, token: apiKey });
+    return { baseUrl: apiUrl, token: apiKey };
   }
 
   /** Runs `call` under a spinner (interactive only); API errors become CLI errors. */

@@ -1,3 +1,5 @@
+import { generateApiKey } from '@stratavore/api-client';
+import { ConfigError, loadConfig } from '@stratavore/config';
 import { z } from 'zod';
 
 import { gatewayEnvSchema, gatewayOptionsFromEnv } from './api-gateway.config';
@@ -19,5 +21,49 @@ describe('gateway configuration', () => {
     const result = gatewayEnvSchema.safeParse({ API_KEY_CACHE_TTL: 'soon' });
     expect(result.success).toBe(false);
     expect(z.prettifyError(result.error!)).toContain('API_KEY_CACHE_TTL');
+  });
+
+  describe('API_BOOTSTRAP_KEY', () => {
+    const { key } = generateApiKey();
+
+    it('is optional, and passes a well-formed key (trimmed) on to the module', () => {
+      expect(gatewayEnvSchema.parse({}).API_BOOTSTRAP_KEY).toBeUndefined();
+      expect(gatewayOptionsFromEnv('postgres://db', gatewayEnvSchema.parse({})).bootstrapKey).toBe(
+        undefined,
+      );
+
+      const env = gatewayEnvSchema.parse({ API_BOOTSTRAP_KEY: `${key}\n` });
+      expect(env.API_BOOTSTRAP_KEY).toBe(key);
+      const options = gatewayOptionsSchema.parse(gatewayOptionsFromEnv('postgres://db', env));
+      expect(options.bootstrapKey).toBe(key);
+    });
+
+    it.each([
+      ['an empty value', ''],
+      ['a key without the sv_ prefix', key.slice(3)],
+      ['a key with an upper-case prefix', `sv_ABCDEFGH_${key.slice(12)}`],
+      ['a key with a short secret', key.slice(0, -1)],
+      ['a key with a long secret', `${key}A`],
+      ['a key with characters outside base64url', `${key.slice(0, -1)}+`],
+    ])('refuses %s, naming the variable and the form, never echoing it', (_case, value) => {
+      let error: unknown;
+      try {
+        loadConfig(gatewayEnvSchema, { API_BOOTSTRAP_KEY: value }, { app: 'api-gateway' });
+      } catch (caught) {
+        error = caught;
+      }
+
+      expect(error).toBeInstanceOf(ConfigError);
+      if (!(error instanceof ConfigError)) return;
+      expect(error.problems).toEqual([
+        {
+          variable: 'API_BOOTSTRAP_KEY',
+          expected:
+            'expected an API key of the form sv_<8 characters a-z 2-7>_<43 base64url characters> (stratavore keys generate makes one)',
+          given: '(hidden)',
+        },
+      ]);
+      if (value !== '') expect(error.message).not.toContain(value);
+    });
   });
 });

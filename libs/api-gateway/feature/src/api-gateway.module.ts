@@ -37,9 +37,15 @@ import { EventsController } from './events/events.controller';
 import { GatewayExceptionFilter } from './http/gateway-exception.filter';
 import { ApiKeyGuard } from './keys/api-key.guard';
 import { ApiKeyService } from './keys/api-key.service';
-import { GATEWAY_DATABASE, KEY_RANDOMNESS, VERIFIED_KEY_CACHE } from './keys/api-key.tokens';
+import {
+  BOOTSTRAP_API_KEY,
+  GATEWAY_DATABASE,
+  KEY_RANDOMNESS,
+  VERIFIED_KEY_CACHE,
+} from './keys/api-key.tokens';
 import { ApiKeyThrottlerGuard } from './keys/api-key-throttler.guard';
 import { ApiKeysController } from './keys/api-keys.controller';
+import { BootstrapAdminKeyProvisioner } from './keys/bootstrap-admin-key.provisioner';
 import { SlidingWindowRateLimitStorage } from './keys/sliding-window-rate-limit.storage';
 import { VerifiedKeyCache } from './keys/verified-key-cache';
 
@@ -108,8 +114,10 @@ export class ApiGatewayModule {
           inject: [CLOCK],
           useFactory: (clock: Clock) => new VerifiedKeyCache(options.apiKeyCache, clock),
         },
+        { provide: BOOTSTRAP_API_KEY, useValue: options.bootstrapKey ?? null },
         GatewayDatabaseLifecycle,
         ApiKeyService,
+        BootstrapAdminKeyProvisioner,
         ApiKeyGuard,
         ApiKeyThrottlerGuard,
         GatewayExceptionFilter,

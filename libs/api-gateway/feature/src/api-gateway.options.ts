@@ -1,9 +1,18 @@
+import { API_KEY_FORMAT, API_KEY_PATTERN } from '@stratavore/api-client';
 import { z } from 'zod';
 
 /** Options of {@link ApiGatewayModule.forRoot}. */
 export const gatewayOptionsSchema = z.strictObject({
   /** PostgreSQL holding the `gateway` schema (API keys). */
   databaseUrl: z.string().min(1),
+  /**
+   * `API_BOOTSTRAP_KEY`: stored as the admin key `bootstrap admin` at start when the `gateway`
+   * schema holds no key at all (revoked ones count); ignored otherwise.
+   */
+  bootstrapKey: z
+    .string()
+    .regex(API_KEY_PATTERN, { error: `expected an API key of the form ${API_KEY_FORMAT}` })
+    .optional(),
   /** Requests per API key per window, across all gateway routes. */
   rateLimit: z
     .strictObject({

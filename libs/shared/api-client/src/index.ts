@@ -1,4 +1,5 @@
 export * from './api-client.errors';
+export * from './api-keys';
 export * from './cli-settings';
 export * from './gateway-schemas';
 export * from './heartbeat/heartbeat-client';

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 import { Inject, Injectable, Optional } from '@nestjs/common';
+import { API_KEY_FORMAT, API_KEY_PATTERN, generateApiKey } from '@stratavore/api-client';
 import {
   type ApiKeyRecord,
   type ApiKeyRepository,
@@ -13,6 +14,7 @@ import { CLOCK, type Clock, ID_GENERATOR, type IdGenerator } from '@stratavore/c
 import { GatewayErrorCode, GatewayException } from '../http/gateway.exception';
 import { type ApiKeyPrincipal } from './api-key.principal';
 import {
+  BOOTSTRAP_API_KEY,
   GATEWAY_DATABASE,
   KEY_RANDOMNESS,
   type RandomBytesSource,
@@ -20,14 +22,9 @@ import {
 } from './api-key.tokens';
 import { type VerifiedKeyCache } from './verified-key-cache';
 
-/**
- * Key format: `sv_<prefix>_<secret>`. The prefix (8 lowercase base32 characters) is shown in
- * listings and finds the row; the secret is 32 random bytes in base64url. Only the SHA-256 of
- * the whole key is stored.
- */
-export const API_KEY_PATTERN = /^sv_([a-z2-7]{8})_([A-Za-z0-9_-]{43})$/;
+/** The name of the admin key the first start creates (or stores from `API_BOOTSTRAP_KEY`). */
+export const BOOTSTRAP_KEY_NAME = 'bootstrap admin';
 
-const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 /** A key used within this long of its last recorded use is not written again. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 /** Compared against when no key has the prefix, so a miss costs what a hit costs. */
@@ -58,12 +55,6 @@ function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
-function base32(bytes: Buffer, length: number): string {
-  let out = '';
-  for (let i = 0; i < length; i++) out += BASE32[bytes[i]! % 32];
-  return out;
-}
-
 export function toApiKeyView(record: ApiKeyRecord): ApiKeyView {
   return {
     id: record.id,
@@ -89,6 +80,7 @@ type KeyStore = Pick<
 @Injectable()
 export class ApiKeyService {
   private readonly keys: KeyStore;
+  private bootstrap: Promise<CreatedApiKey | null> | undefined;
 
   constructor(
     @Inject(GATEWAY_DATABASE) database: Pick<GatewayDatabase, 'apiKeys'>,
@@ -98,6 +90,9 @@ export class ApiKeyService {
     @Optional()
     @Inject(VERIFIED_KEY_CACHE)
     private readonly cache: VerifiedKeyCache | null = null,
+    @Optional()
+    @Inject(BOOTSTRAP_API_KEY)
+    private readonly bootstrapKey: string | null = null,
   ) {
     this.keys = database.apiKeys;
   }
@@ -155,30 +150,52 @@ export class ApiKeyService {
   }
 
   /**
-   * The single-node daemon's first start: when no key exists at all, creates an admin key and
-   * returns it (the caller writes it to the CLI configuration); otherwise returns null. Safe
-   * against concurrent first starts.
+   * The first start: when no key exists at all (revoked ones count), stores an admin key named
+   * `bootstrap admin` and returns it; otherwise returns null. The key is the configured
+   * `API_BOOTSTRAP_KEY` when there is one (only its hash is stored), else a fresh one the caller
+   * hands on (the daemon writes it to the CLI configuration). Safe against concurrent first
+   * starts of several replicas: one key is stored. Within one process the outcome is decided
+   * once: a later call answers the same (the gateway stores a configured key while the
+   * application starts, and the daemon then asks for the key to write).
    */
-  async ensureBootstrapAdminKey(): Promise<CreatedApiKey | null> {
-    const { key, record } = this.mint({ name: 'bootstrap admin', scope: 'admin' });
+  ensureBootstrapAdminKey(): Promise<CreatedApiKey | null> {
+    this.bootstrap ??= this.storeBootstrapAdminKey().catch((error: unknown) => {
+      this.bootstrap = undefined;
+      throw error;
+    });
+    return this.bootstrap;
+  }
+
+  /** Whether this gateway was configured with `API_BOOTSTRAP_KEY`. */
+  get hasConfiguredBootstrapKey(): boolean {
+    return this.bootstrapKey !== null;
+  }
+
+  private async storeBootstrapAdminKey(): Promise<CreatedApiKey | null> {
+    const input = { name: BOOTSTRAP_KEY_NAME, scope: 'admin' as const };
+    const { key, record } =
+      this.bootstrapKey === null
+        ? this.mint(input)
+        : { key: this.bootstrapKey, record: this.recordOf(this.bootstrapKey, input) };
     const stored = await this.keys.insertIfNoneExist(record);
     return stored ? { key, apiKey: toApiKeyView(stored) } : null;
   }
 
   private mint(input: { name: string; scope: ApiKeyScope }): { key: string; record: NewApiKey } {
-    const prefix = base32(this.randomBytes(8), 8);
-    const secret = this.randomBytes(32).toString('base64url');
-    const key = `sv_${prefix}_${secret}`;
+    const { key } = generateApiKey(this.randomBytes);
+    return { key, record: this.recordOf(key, input) };
+  }
+
+  private recordOf(key: string, input: { name: string; scope: ApiKeyScope }): NewApiKey {
+    const match = API_KEY_PATTERN.exec(key);
+    if (!match) throw new Error(`the bootstrap key is not of the form ${API_KEY_FORMAT}`);
     return {
-      key,
-      record: {
-        id: this.ids.uuid(),
-        name: input.name,
-        prefix,
-        secretHash: sha256(key).toString('hex'),
-        scope: input.scope,
-        createdAt: this.clock.now(),
-      },
+      id: this.ids.uuid(),
+      name: input.name,
+      prefix: match[1]!,
+      secretHash: sha256(key).toString('hex'),
+      scope: input.scope,
+      createdAt: this.clock.now(),
     };
   }
 }
