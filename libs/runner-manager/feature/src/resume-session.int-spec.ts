@@ -1,4 +1,3 @@
-import { Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import {
   type LaunchRunnerReply,
@@ -9,8 +8,7 @@ import {
   type SessionDetail,
   SessionStoreErrorCode,
 } from '@stratavore/contracts';
-import { CLOCK, ID_GENERATOR, RandomIdGenerator, SystemClock } from '@stratavore/core';
-import { InProcessBus, MESSAGE_BUS } from '@stratavore/messaging';
+import { InProcessBus } from '@stratavore/messaging';
 import { RunnerManagerStore } from '@stratavore/runner-manager-data-access';
 import { RunnerException } from '@stratavore/runner-manager-domain';
 import { createTestDatabase, type TestDatabase, uniqueName } from '@stratavore/testing';
@@ -23,6 +21,7 @@ import { RunnerManagerModule } from './runner-manager.module';
 import {
   FakeLauncher,
   migrateMessaging,
+  runtimeStandIn,
   TEST_SIGNING_KEY,
   testDeps,
 } from './runner-manager.test-support';
@@ -221,19 +220,9 @@ describe('runners.resume through the module, session-store over the bus', () => 
     bus = new InProcessBus({ signingKey: TEST_SIGNING_KEY });
     await bus.connect();
 
-    @Module({
-      providers: [
-        { provide: MESSAGE_BUS, useValue: bus },
-        { provide: CLOCK, useValue: new SystemClock() },
-        { provide: ID_GENERATOR, useValue: new RandomIdGenerator() },
-      ],
-      exports: [MESSAGE_BUS, CLOCK, ID_GENERATOR],
-    })
-    class RuntimeStandIn {}
-
     app = await Test.createTestingModule({
       imports: [
-        { module: RuntimeStandIn, global: true },
+        runtimeStandIn(bus),
         RunnerManagerModule.forRoot({
           databaseUrl: db.url,
           signingKey: TEST_SIGNING_KEY,

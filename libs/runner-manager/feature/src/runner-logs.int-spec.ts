@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import {
   type LaunchRunnerReply,
@@ -10,14 +9,13 @@ import {
   RunnerErrorCode,
   type RunnerLogsReply,
 } from '@stratavore/contracts';
-import { CLOCK, ID_GENERATOR, RandomIdGenerator, SystemClock } from '@stratavore/core';
-import { InProcessBus, MESSAGE_BUS } from '@stratavore/messaging';
+import { InProcessBus } from '@stratavore/messaging';
 import { createTestDatabase, type TestDatabase, waitFor } from '@stratavore/testing';
 import { Client } from 'pg';
 
 import { RunnerManagerRequestHandler } from './runner-manager.handler';
 import { RunnerManagerModule } from './runner-manager.module';
-import { migrateMessaging, TEST_SIGNING_KEY } from './runner-manager.test-support';
+import { migrateMessaging, runtimeStandIn, TEST_SIGNING_KEY } from './runner-manager.test-support';
 
 /**
  * A stand-in agent: writes what a child would print to `<STRATAVORE_LOG_DIR>/<runner-id>.log`,
@@ -61,19 +59,9 @@ describe('runners.logs through RunnerManagerModule and the local launcher', () =
     bus = new InProcessBus({ signingKey: TEST_SIGNING_KEY });
     await bus.connect();
 
-    @Module({
-      providers: [
-        { provide: MESSAGE_BUS, useValue: bus },
-        { provide: CLOCK, useValue: new SystemClock() },
-        { provide: ID_GENERATOR, useValue: new RandomIdGenerator() },
-      ],
-      exports: [MESSAGE_BUS, CLOCK, ID_GENERATOR],
-    })
-    class RuntimeStandIn {}
-
     app = await Test.createTestingModule({
       imports: [
-        { module: RuntimeStandIn, global: true },
+        runtimeStandIn(bus),
         RunnerManagerModule.forRoot({
           databaseUrl: db.url,
           signingKey: TEST_SIGNING_KEY,

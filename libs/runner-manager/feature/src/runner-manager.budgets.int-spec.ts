@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 
-import { Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import {
   BUDGET_SERVICE,
@@ -11,17 +10,17 @@ import {
   RunnerErrorCode,
   type RunnerReply,
 } from '@stratavore/contracts';
-import { CLOCK, ID_GENERATOR, RandomIdGenerator, SystemClock } from '@stratavore/core';
-import {
-  InProcessBus,
-  MESSAGE_BUS,
-  RemoteRequestError,
-  type Subscription,
-} from '@stratavore/messaging';
+import { RandomIdGenerator, SystemClock } from '@stratavore/core';
+import { InProcessBus, RemoteRequestError, type Subscription } from '@stratavore/messaging';
 import { createTestDatabase, type TestDatabase, waitFor } from '@stratavore/testing';
 
 import { RunnerManagerModule } from './runner-manager.module';
-import { FakeLauncher, migrateMessaging, TEST_SIGNING_KEY } from './runner-manager.test-support';
+import {
+  FakeLauncher,
+  migrateMessaging,
+  runtimeStandIn,
+  TEST_SIGNING_KEY,
+} from './runner-manager.test-support';
 
 const REFUSAL =
   'budget of project metered (daily, tokens) is exhausted: limit 1000, used 1000, reserved 0, left 0, requested 0; the period ends at 2026-11-25T00:00:00.000Z';
@@ -48,19 +47,9 @@ describe('RunnerManagerModule with BUDGETS=enforce over the in-process bus', () 
     bus = new InProcessBus({ signingKey: TEST_SIGNING_KEY, requestTimeoutMs: 2_000 });
     await bus.connect();
 
-    @Module({
-      providers: [
-        { provide: MESSAGE_BUS, useValue: bus },
-        { provide: CLOCK, useValue: new SystemClock() },
-        { provide: ID_GENERATOR, useValue: new RandomIdGenerator() },
-      ],
-      exports: [MESSAGE_BUS, CLOCK, ID_GENERATOR],
-    })
-    class RuntimeStandIn {}
-
     app = await Test.createTestingModule({
       imports: [
-        { module: RuntimeStandIn, global: true },
+        runtimeStandIn(bus),
         RunnerManagerModule.forRoot({
           databaseUrl: db.url,
           signingKey: TEST_SIGNING_KEY,

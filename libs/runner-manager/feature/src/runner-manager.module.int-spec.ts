@@ -1,4 +1,3 @@
-import { Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import {
   type LaunchRunnerReply,
@@ -6,12 +5,16 @@ import {
   RUNNER_MANAGER_SERVICE,
   RunnerErrorCode,
 } from '@stratavore/contracts';
-import { CLOCK, ID_GENERATOR, RandomIdGenerator, SystemClock } from '@stratavore/core';
-import { InProcessBus, MESSAGE_BUS, RemoteRequestError } from '@stratavore/messaging';
+import { InProcessBus, RemoteRequestError } from '@stratavore/messaging';
 import { createTestDatabase, type TestDatabase } from '@stratavore/testing';
 
 import { RunnerManagerModule } from './runner-manager.module';
-import { FakeLauncher, migrateMessaging, TEST_SIGNING_KEY } from './runner-manager.test-support';
+import {
+  FakeLauncher,
+  migrateMessaging,
+  runtimeStandIn,
+  TEST_SIGNING_KEY,
+} from './runner-manager.test-support';
 
 describe('RunnerManagerModule over the in-process bus', () => {
   let db: TestDatabase;
@@ -25,19 +28,9 @@ describe('RunnerManagerModule over the in-process bus', () => {
     bus = new InProcessBus({ signingKey: TEST_SIGNING_KEY });
     await bus.connect();
 
-    @Module({
-      providers: [
-        { provide: MESSAGE_BUS, useValue: bus },
-        { provide: CLOCK, useValue: new SystemClock() },
-        { provide: ID_GENERATOR, useValue: new RandomIdGenerator() },
-      ],
-      exports: [MESSAGE_BUS, CLOCK, ID_GENERATOR],
-    })
-    class RuntimeStandIn {}
-
     app = await Test.createTestingModule({
       imports: [
-        { module: RuntimeStandIn, global: true },
+        runtimeStandIn(bus),
         RunnerManagerModule.forRoot({
           databaseUrl: db.url,
           signingKey: TEST_SIGNING_KEY,

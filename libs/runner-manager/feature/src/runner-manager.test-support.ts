@@ -1,5 +1,6 @@
-import { ManualClock, RandomIdGenerator } from '@stratavore/core';
-import { createMessagingDataSource } from '@stratavore/messaging';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { CLOCK, ID_GENERATOR, ManualClock, RandomIdGenerator, SystemClock } from '@stratavore/core';
+import { createMessagingDataSource, MESSAGE_BUS, type MessageBus } from '@stratavore/messaging';
 import { runMigrations } from '@stratavore/persistence';
 import { type Runner } from '@stratavore/runner-manager-domain';
 
@@ -18,6 +19,26 @@ import {
 } from './runner-log-window';
 
 export const TEST_SIGNING_KEY = 'runner-manager-test-signing-key';
+
+@Module({})
+class RuntimeStandIn {}
+
+/**
+ * What the service runtime provides globally to RunnerManagerModule, for a test that composes
+ * the module alone: the given bus, the system clock and random ids.
+ */
+export function runtimeStandIn(bus: MessageBus): DynamicModule {
+  return {
+    module: RuntimeStandIn,
+    global: true,
+    providers: [
+      { provide: MESSAGE_BUS, useValue: bus },
+      { provide: CLOCK, useValue: new SystemClock() },
+      { provide: ID_GENERATOR, useValue: new RandomIdGenerator() },
+    ],
+    exports: [MESSAGE_BUS, CLOCK, ID_GENERATOR],
+  };
+}
 
 /** Migrates the `messaging` schema (the outbox) of a test database. */
 export async function migrateMessaging(url: string): Promise<void> {

@@ -11,7 +11,6 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { Module } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import {
   type LaunchRunnerReply,
@@ -23,8 +22,8 @@ import {
   type RunnerReply,
   type WorktreeListReply,
 } from '@stratavore/contracts';
-import { CLOCK, ID_GENERATOR, RandomIdGenerator, SystemClock } from '@stratavore/core';
-import { InProcessBus, MESSAGE_BUS } from '@stratavore/messaging';
+import { RandomIdGenerator, SystemClock } from '@stratavore/core';
+import { InProcessBus } from '@stratavore/messaging';
 import { type RunnerManagerStore } from '@stratavore/runner-manager-data-access';
 import { createTestDatabase, type TestDatabase, uniqueName, waitFor } from '@stratavore/testing';
 import { Client } from 'pg';
@@ -36,7 +35,12 @@ import { RUNNER_LAUNCHER, type RunnerLauncher } from './runner-launcher.port';
 import { type RunnerManagerDeps } from './runner-lifecycle';
 import { RunnerManagerRequestHandler } from './runner-manager.handler';
 import { RUNNER_MANAGER_STORE, RunnerManagerModule } from './runner-manager.module';
-import { FakeLauncher, migrateMessaging, TEST_SIGNING_KEY } from './runner-manager.test-support';
+import {
+  FakeLauncher,
+  migrateMessaging,
+  runtimeStandIn,
+  TEST_SIGNING_KEY,
+} from './runner-manager.test-support';
 import { randomRunnerTokens } from './runner-token';
 import { type SessionLookup, type SessionLookupOutcome } from './session-lookup.port';
 
@@ -156,19 +160,9 @@ describe('runner worktrees with the local launcher, a real git repository and Po
     bus = new InProcessBus({ signingKey: TEST_SIGNING_KEY });
     await bus.connect();
 
-    @Module({
-      providers: [
-        { provide: MESSAGE_BUS, useValue: bus },
-        { provide: CLOCK, useValue: new SystemClock() },
-        { provide: ID_GENERATOR, useValue: new RandomIdGenerator() },
-      ],
-      exports: [MESSAGE_BUS, CLOCK, ID_GENERATOR],
-    })
-    class RuntimeStandIn {}
-
     app = await Test.createTestingModule({
       imports: [
-        { module: RuntimeStandIn, global: true },
+        runtimeStandIn(bus),
         RunnerManagerModule.forRoot({
           databaseUrl: db.url,
           signingKey: TEST_SIGNING_KEY,
