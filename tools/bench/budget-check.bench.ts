@@ -21,12 +21,15 @@
  * connections.
  *
  * Before the open-loop window, a closed loop (BENCH_CONCURRENCY in flight, default 16) gives the
- * most the daemon sustains and its CPU and database commits per check.
+ * most the daemon sustains, its CPU, the CPU of the PostgreSQL backends serving its database
+ * (found by their process title, apart from other databases on the server) and the database
+ * commits per check.
  *
  * Knobs: BENCH_RATE (500/s), BENCH_WARMUP_SECONDS (2), BENCH_SECONDS (10), BENCH_CONCURRENCY
  * (16), BENCH_LAUNCHES (20), BENCH_PROFILE=1 (CPU profile of the daemon over the measured
  * window), BENCH_SKIP_BUILD=1.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -66,6 +69,35 @@ const ESTIMATE_TOKENS = 50_000;
 const PROJECT_LIMIT_TOKENS = 5_000_000;
 
 const daemon = new BenchDaemon('budget_check');
+
+/**
+ * The PostgreSQL backends serving the daemon's database, found by their process title
+ * (`postgres: ... <database> 127.0.0.1(port) idle`; the harness names it `bench_budget_check_*`),
+ * so that their CPU is told apart from other databases' on a shared server.
+ */
+function daemonBackendPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (title.startsWith('postgres:') && title.includes(' bench_budget_check_')) {
+        pids.push(Number(entry));
+      }
+    } catch {
+      // The process ended while the list was read.
+    }
+  }
+  return pids;
+}
+
+/** The daemon and its database backends, each accounted on its own. */
+function meteredGroups() {
+  return [
+    { name: 'daemon', pids: daemon.pid ? [daemon.pid] : [] },
+    { name: 'its postgres backends', pids: daemonBackendPids() },
+  ];
+}
 const profileDir = childProfileDir(`${daemon.root}/profile`);
 
 async function cleanup(): Promise<void> {
@@ -199,7 +231,7 @@ async function main(): Promise<number> {
 
   // The closed loop first: it cannot overload the daemon, so its CPU and commits per check are
   // clean (and it warms the code up); an overloaded open loop would leave a backlog behind.
-  const closedCpu = startCpuMeter(() => [{ name: 'daemon', pids: daemon.pid ? [daemon.pid] : [] }]);
+  const closedCpu = startCpuMeter(meteredGroups);
   const closedBefore = await daemon.databaseCounters();
   const closed = await runLoad({
     baseUrl: daemon.url,
@@ -218,6 +250,8 @@ async function main(): Promise<number> {
   console.log(`  ${cpuLine(closedReport)}`);
   console.log(`  ${countersLine(closedCounters, 'check')}`);
   const cpuPerCheckMs = cpuMsOf(closedReport, 'daemon') / Math.max(1, closed.answered);
+  const postgresPerCheckMs =
+    cpuMsOf(closedReport, 'its postgres backends') / Math.max(1, closed.answered);
   const waited = await settle(() =>
     fetch(`${daemon.url}${path}`, {
       method: 'POST',
@@ -233,7 +267,7 @@ async function main(): Promise<number> {
     console.log(`  (waited ${(waited / 1000).toFixed(1)} s for the daemon to settle)`);
   }
 
-  const cpu = startCpuMeter(() => [{ name: 'daemon', pids: daemon.pid ? [daemon.pid] : [] }]);
+  const cpu = startCpuMeter(meteredGroups);
   const from = Date.now() - spawnedAt + WARMUP_MS;
   const countersBefore = await daemon.databaseCounters();
   const result = await runLoad({
@@ -288,6 +322,10 @@ async function main(): Promise<number> {
       figure: perSecond(closed.achievedRate),
     },
     { measure: 'daemon CPU per check (closed loop)', figure: ms(cpuPerCheckMs, 2) },
+    {
+      measure: "its PostgreSQL backends' CPU per check (closed loop)",
+      figure: ms(postgresPerCheckMs, 2),
+    },
     {
       measure: 'database commits per check (closed loop)',
       figure: closedCounters.commits.toFixed(2),

@@ -29,14 +29,25 @@ describe('budget schema migration', () => {
     return rows.map((row) => row.table_name);
   }
 
-  const all = ['budgets', 'ledger', 'periods', 'reservations', 'threshold_firings'];
+  const first = ['budgets', 'ledger', 'periods', 'reservations', 'threshold_firings'];
+  const all = [
+    'budgets',
+    'ledger',
+    'periods',
+    'reservations',
+    'runner_overruns',
+    'threshold_firings',
+  ];
+  const migrations = ['BudgetSchema1764500000000', 'BudgetRunnerOverruns1764800000000'];
 
   it('goes up, down and up again', async () => {
-    expect(await runMigrations(dataSource)).toEqual(['BudgetSchema1764500000000']);
+    expect(await runMigrations(dataSource)).toEqual(migrations);
     expect(await tables()).toEqual(all);
     await revertLastMigration(dataSource);
+    expect(await tables()).toEqual(first);
+    await revertLastMigration(dataSource);
     expect(await tables()).toEqual([]);
-    expect(await runMigrations(dataSource)).toEqual(['BudgetSchema1764500000000']);
+    expect(await runMigrations(dataSource)).toEqual(migrations);
     expect(await tables()).toEqual(all);
   });
 
@@ -106,6 +117,26 @@ describe('budget schema migration', () => {
     await dataSource.query(`DELETE FROM budget.budgets WHERE id = $1`, [budgetId]);
     const [{ n }] = await dataSource.query<[{ n: number }]>(
       `SELECT count(*)::int AS n FROM budget.threshold_firings WHERE budget_id = $1`,
+      [budgetId],
+    );
+    expect(n).toBe(0);
+  });
+
+  it('records an overrun once per runner per budget period, and drops it with the period', async () => {
+    const budgetId = await insertBudget('scope-c');
+    const periodId = await insertPeriod(budgetId, '2026-01-01T00:00:00Z', false);
+    const runnerId = randomUUID();
+    const overrun = () =>
+      dataSource.query(
+        `INSERT INTO budget.runner_overruns (budget_id, period_id, runner_id, event_id, fired_at)
+         VALUES ($1, $2, $3, $4, now())`,
+        [budgetId, periodId, runnerId, randomUUID()],
+      );
+    await overrun();
+    await expect(overrun()).rejects.toThrow(/pk_runner_overruns/);
+    await dataSource.query(`DELETE FROM budget.periods WHERE id = $1`, [periodId]);
+    const [{ n }] = await dataSource.query<[{ n: number }]>(
+      `SELECT count(*)::int AS n FROM budget.runner_overruns WHERE budget_id = $1`,
       [budgetId],
     );
     expect(n).toBe(0);

@@ -13,6 +13,7 @@ import {
   runMigrations,
   withTransaction,
 } from '@stratavore/persistence';
+import { type Pool, type PoolClient, type QueryConfig } from 'pg';
 import { type DataSource, type EntityManager } from 'typeorm';
 
 import { BUDGET_SCHEMA } from './budget-schema';
@@ -26,9 +27,10 @@ import {
 } from './budget-store.types';
 import { budgetEntities } from './entities';
 import { BudgetSchema1764500000000 } from './migrations/1764500000000-budget-schema.migration';
+import { BudgetRunnerOverruns1764800000000 } from './migrations/1764800000000-budget-runner-overruns.migration';
 
 /** Migrations of the `budget` schema, oldest first. */
-export const budgetMigrations = [BudgetSchema1764500000000];
+export const budgetMigrations = [BudgetSchema1764500000000, BudgetRunnerOverruns1764800000000];
 
 export interface BudgetStoreOptions {
   readonly poolSize?: number;
@@ -153,7 +155,17 @@ function periodRowOf(row: Record<string, unknown>): PeriodRow {
   return out as unknown as PeriodRow;
 }
 
-const STANDINGS_SQL = `
+/**
+ * The standings of `count` scopes: `$1` is the moment, `$2 ..` the scope keys, one parameter
+ * each (`IN ($2, $3)` rather than `= ANY($2::text[])`). With one parameter per key PostgreSQL
+ * estimates the generic plan of the prepared statement as well as a custom one and keeps it
+ * after five executions, so the statement is planned once per connection; with an array of
+ * unknown length it estimated ten rows and planned every execution again (0.3 ms of its CPU
+ * for a query that runs in 0.1 ms).
+ */
+function standingsSql(count: number): string {
+  const keys = Array.from({ length: count }, (_, i) => `$${i + 2}`).join(', ');
+  return `
   SELECT ${aliased(BUDGET_COLUMNS, 'b')}, ${aliased(PERIOD_COLUMNS, 'p', 'p_')},
          coalesce(r.tokens, 0) AS reserved_tokens, coalesce(r.usd_micros, 0) AS reserved_usd_micros,
          coalesce(f.thresholds, '{}') AS fired
@@ -162,14 +174,50 @@ const STANDINGS_SQL = `
   LEFT JOIN LATERAL (
     SELECT sum(remaining_tokens) AS tokens, sum(remaining_usd_micros) AS usd_micros
     FROM budget.reservations
-    WHERE budget_id = b.id AND released_at IS NULL AND expires_at > $2
+    WHERE budget_id = b.id AND released_at IS NULL AND expires_at > $1
   ) r ON true
   LEFT JOIN LATERAL (
     SELECT array_agg(threshold ORDER BY threshold) AS thresholds
     FROM budget.threshold_firings WHERE budget_id = b.id AND period_id = p.id
   ) f ON true
-  WHERE b.scope_key = ANY($1::text[])
+  WHERE b.scope_key IN (${keys})
   ORDER BY b.scope_key`;
+}
+
+/** {@link standingsSql} by number of scopes (a check asks for two: global and the project). */
+const standingsStatements = new Map<number, { name: string; text: string }>();
+
+function standingsStatement(count: number): { name: string; text: string } {
+  let statement = standingsStatements.get(count);
+  if (!statement) {
+    statement = { name: `budget_standings_${count}`, text: standingsSql(count) };
+    standingsStatements.set(count, statement);
+  }
+  return statement;
+}
+
+/**
+ * Runs `text` as a named (prepared) statement: PostgreSQL parses and plans it once per pooled
+ * connection, then reuses the plan (see {@link standingsSql}). For hot reads only (the standings
+ * of `budgets.check`), where planning the joins cost three times what executing them does.
+ * Outside a transaction it borrows a connection from TypeORM's pool (`driver.master`, the `pg`
+ * pool `manager.query` uses too); inside one it runs on the transaction's connection. Rows and
+ * their types are the same as through `manager.query` (the same `pg` type parsers).
+ */
+async function preparedQuery<T>(
+  manager: EntityManager,
+  name: string,
+  text: string,
+  values: unknown[],
+): Promise<T[]> {
+  const config: QueryConfig = { name, text, values };
+  if (manager.queryRunner) {
+    const client = (await manager.queryRunner.connect()) as PoolClient;
+    return (await client.query(config)).rows as T[];
+  }
+  const pool = (manager.connection.driver as unknown as { master: Pool }).master;
+  return (await pool.query(config)).rows as T[];
+}
 
 type StandingRow = BudgetRow &
   Record<string, unknown> & {
@@ -367,7 +415,8 @@ function readsOn(manager: EntityManager): BudgetReads {
 
     async standings(scopeKeys, now) {
       if (scopeKeys.length === 0) return [];
-      const rows = await manager.query<StandingRow[]>(STANDINGS_SQL, [[...scopeKeys], now]);
+      const { name, text } = standingsStatement(scopeKeys.length);
+      const rows = await preparedQuery<StandingRow>(manager, name, text, [now, ...scopeKeys]);
       return rows.map((row) => ({
         budget: toBudget(row),
         period: row.p_id === null ? null : toPeriod(periodRowOf(row)),
@@ -452,6 +501,12 @@ function readsOn(manager: EntityManager): BudgetReads {
 }
 
 // ---- transactions --------------------------------------------------------------------------
+
+/** Runs an `INSERT ... ON CONFLICT DO NOTHING RETURNING 1`; true when it inserted the row. */
+async function insertsOnce(manager: EntityManager, sql: string, params: unknown[]) {
+  const rows = await manager.query<unknown[]>(sql, params);
+  return rows.length > 0;
+}
 
 function transactionOn(manager: EntityManager): BudgetTransaction {
   const outbox = new OutboxWriter();
@@ -693,14 +748,26 @@ function transactionOn(manager: EntityManager): BudgetTransaction {
       return rows.length > 0;
     },
 
-    async recordFiring(budgetId, periodId, threshold, eventId, at) {
-      const rows = await manager.query<unknown[]>(
+    recordFiring: (budgetId, periodId, threshold, eventId, at) =>
+      insertsOnce(
+        manager,
         `INSERT INTO budget.threshold_firings (budget_id, period_id, threshold, event_id, fired_at)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (budget_id, period_id, threshold) DO NOTHING RETURNING 1`,
         [budgetId, periodId, threshold, eventId, at],
-      );
-      return rows.length > 0;
+      ),
+
+    recordOverrun: (budgetId, periodId, runnerId, eventId, at) =>
+      insertsOnce(
+        manager,
+        `INSERT INTO budget.runner_overruns (budget_id, period_id, runner_id, event_id, fired_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (budget_id, period_id, runner_id) DO NOTHING RETURNING 1`,
+        [budgetId, periodId, runnerId, eventId, at],
+      ),
+
+    async deleteOverruns(periodId) {
+      await manager.query(`DELETE FROM budget.runner_overruns WHERE period_id = $1`, [periodId]);
     },
 
     async deleteFirings(periodId, thresholds) {

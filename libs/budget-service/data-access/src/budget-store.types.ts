@@ -142,6 +142,19 @@ export interface BudgetTransaction extends BudgetReads {
     eventId: string,
     at: Date,
   ): Promise<boolean>;
+  /**
+   * Records that a runner spent into the budget past its limit in this period (its
+   * `budget.overrun`); false when it was already recorded for that runner in that period.
+   */
+  recordOverrun(
+    budgetId: string,
+    periodId: string,
+    runnerId: string,
+    eventId: string,
+    at: Date,
+  ): Promise<boolean>;
+  /** Forgets the period's overruns (the exceeded threshold was re-armed by a raised limit). */
+  deleteOverruns(periodId: string): Promise<void>;
   /** Forgets firings of the period (re-arms those thresholds). */
   deleteFirings(periodId: string, thresholds: readonly number[]): Promise<void>;
 

@@ -2,7 +2,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 import { BUDGET_SCHEMA } from './budget-schema';
 
-// The entities mirror migration 1764500000000 (the migration is the truth; never synchronized).
+// The entities mirror migrations 1764500000000 and 1764800000000 (the migrations are the truth;
+// never synchronized).
 // bigint columns are read as strings and converted by the store.
 
 /** `budget.budgets`: one per scope. */
@@ -241,10 +242,43 @@ export class ThresholdFiringEntity {
   firedAt!: Date;
 }
 
+/** `budget.runner_overruns`: a runner that spent into a hard budget past its limit, per period. */
+@Entity({ name: 'runner_overruns', schema: BUDGET_SCHEMA })
+@Index('ix_runner_overruns_period', ['periodId'])
+export class RunnerOverrunEntity {
+  @PrimaryColumn({
+    name: 'budget_id',
+    type: 'uuid',
+    primaryKeyConstraintName: 'pk_runner_overruns',
+  })
+  budgetId!: string;
+
+  @PrimaryColumn({
+    name: 'period_id',
+    type: 'uuid',
+    primaryKeyConstraintName: 'pk_runner_overruns',
+  })
+  periodId!: string;
+
+  @PrimaryColumn({
+    name: 'runner_id',
+    type: 'uuid',
+    primaryKeyConstraintName: 'pk_runner_overruns',
+  })
+  runnerId!: string;
+
+  @Column({ name: 'event_id', type: 'uuid' })
+  eventId!: string;
+
+  @Column({ name: 'fired_at', type: 'timestamptz' })
+  firedAt!: Date;
+}
+
 export const budgetEntities = [
   BudgetEntity,
   PeriodEntity,
   ReservationEntity,
   LedgerEntity,
   ThresholdFiringEntity,
+  RunnerOverrunEntity,
 ];

@@ -8,6 +8,7 @@ import {
   exceededDimensions,
   firingsStillReached,
   type LimitAmounts,
+  overrunsBudget,
   scopeKey,
   thresholdsToFire,
   type TokenUsage,
@@ -216,5 +217,20 @@ describe('reservations', () => {
       new Date('2026-03-01T01:30:00Z'),
     );
     expect(renewedExpiry(current, new Date('2026-03-01T00:00:00Z'), 1_000)).toEqual(current);
+  });
+});
+
+describe('overrun', () => {
+  const moved = { tokens: 10, usdMicros: 0 };
+
+  it('is a hard budget at or past its limit that the booking moved', () => {
+    expect(overrunsBudget('hard', 1, moved)).toBe(true);
+    expect(overrunsBudget('hard', 1.5, { tokens: 0, usdMicros: 1 })).toBe(true);
+  });
+
+  it('is nothing below the limit, for a soft budget, or when nothing the budget counts moved', () => {
+    expect(overrunsBudget('hard', 0.999, moved)).toBe(false);
+    expect(overrunsBudget('soft', 2, moved)).toBe(false);
+    expect(overrunsBudget('hard', 2, ZERO_AMOUNTS)).toBe(false);
   });
 });

@@ -207,6 +207,20 @@ export function firingsStillReached(fired: readonly number[], ratio: number): nu
 /** The exceeded firing is stored beside the warning thresholds as the threshold 1. */
 export const EXCEEDED_THRESHOLD = 1;
 
+/**
+ * Whether a runner's usage just booked into a budget's open period overruns it: the budget is
+ * hard, at or past its (effective) limit after the booking, and the booking moved what the
+ * budget counts (tokens of its kinds, or USD). Such a runner is to be stopped (`budget.overrun`),
+ * whether or not it was among the runners stopped when the budget was exceeded.
+ */
+export function overrunsBudget(enforcement: Enforcement, ratio: number, counted: Amounts): boolean {
+  return (
+    enforcement === 'hard' &&
+    ratio >= EXCEEDED_THRESHOLD &&
+    (counted.tokens > 0 || counted.usdMicros > 0)
+  );
+}
+
 /** The figures of one budget in one period, with what is reserved in it now. */
 export interface BudgetFigures {
   readonly effective: LimitAmounts;

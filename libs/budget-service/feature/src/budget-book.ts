@@ -11,6 +11,7 @@ import {
   coveringScopes,
   EXCEEDED_THRESHOLD,
   nextPeriod,
+  overrunsBudget,
   type PeriodBounds,
   periodRuleOf,
   scopeKey,
@@ -189,17 +190,36 @@ export class BudgetBook {
       const updated = await tx.addPeriodUsage(target.id, entry.usage);
       if (target.id === open.id) open = updated;
       else open = await this.resettleCarryOver(tx, budget, updated);
-      await tx.settleReservations(
-        entry.runnerId,
-        budget.id,
-        countedUsage(entry.usage, budget.tokenKinds),
-        entry.observedAt,
-        now,
-      );
+      const counted = countedUsage(entry.usage, budget.tokenKinds);
+      await tx.settleReservations(entry.runnerId, budget.id, counted, entry.observedAt, now);
       const figures = await this.evaluate(tx, budget, open, now, ctx);
+      if (target.id === open.id && overrunsBudget(budget.enforcement, figures.ratio, counted)) {
+        await this.recordOverrun(tx, budget, open, figures, entry, now, ctx);
+      }
       ratios.push({ budget, ratio: figures.ratio });
     }
     return ratios;
+  }
+
+  /**
+   * The runner spent into a hard budget at or past its limit: `budget.overrun` for it, once per
+   * runner per budget period (the overrun row and its event commit with the booking), so that
+   * runner-manager stops it even when it started after the scope's runners were stopped.
+   */
+  private async recordOverrun(
+    tx: BudgetTransaction,
+    budget: Budget,
+    period: BudgetPeriodState,
+    figures: BudgetFigures,
+    entry: UsageEntry,
+    now: Date,
+    ctx: RequestContext,
+  ): Promise<void> {
+    const eventId = this.deps.ids.uuid();
+    if (!(await tx.recordOverrun(budget.id, period.id, entry.runnerId, eventId, now))) return;
+    const runner = { runnerId: entry.runnerId, projectId: entry.projectId };
+    await tx.appendEvents([this.events.overrun(budget, period, figures, runner, eventId, ctx)]);
+    this.deps.metrics.thresholdEvents.inc({ kind: 'overrun' });
   }
 
   /**

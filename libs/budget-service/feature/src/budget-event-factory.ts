@@ -10,6 +10,7 @@ import {
 } from '@stratavore/budget-service-domain';
 import {
   type budgetExceededV2,
+  type budgetOverrunV1,
   type budgetWarningV2,
   buildEnvelope,
   type EventEnvelope,
@@ -21,8 +22,18 @@ import { BUDGET_SERVICE_NAME, type RequestContext } from './budget-service.deps'
 
 type WarningData = z.input<(typeof budgetWarningV2)['data']>;
 type ExceededData = z.input<(typeof budgetExceededV2)['data']>;
+type OverrunData = z.input<(typeof budgetOverrunV1)['data']>;
 
-/** Builds the signed `budget.warning` / `budget.exceeded` (v2) envelopes of one budget. */
+/** The runner whose usage overran a budget. */
+export interface OverrunningRunner {
+  readonly runnerId: string;
+  readonly projectId: string;
+}
+
+/**
+ * Builds the signed `budget.warning` / `budget.exceeded` (v2) and `budget.overrun` (v1)
+ * envelopes of one budget.
+ */
 export class BudgetEventFactory {
   constructor(private readonly deps: { clock: Clock; ids: IdGenerator; signingKey: string }) {}
 
@@ -64,6 +75,42 @@ export class BudgetEventFactory {
         `${usedOfLimit(figures)}; ${consequence}; ${periodEnd(period)}`,
     };
     return this.build('budget.exceeded', budget.id, data, ctx);
+  }
+
+  /**
+   * `budget.overrun` of a hard budget for one runner, with the event id already recorded with
+   * its overrun row. Subject: the runner.
+   */
+  overrun(
+    budget: Budget,
+    period: BudgetPeriodState,
+    figures: BudgetFigures,
+    runner: OverrunningRunner,
+    eventId: string,
+    ctx: RequestContext,
+  ): EventEnvelope {
+    const data: OverrunData = {
+      ...budgetState(budget, period, figures),
+      enforcement: 'hard',
+      runnerId: runner.runnerId,
+      runnerProjectId: runner.projectId,
+      exceededOn: exceededDimensions(figures.used, figures.effective),
+      message:
+        `${capitalise(describeScope(budget.scope))} (${budget.period}) is exceeded: ` +
+        `${usedOfLimit(figures)}; runner ${runner.runnerId} spent after the limit was reached ` +
+        `and is stopped; ${periodEnd(period)}`,
+    };
+    return buildEnvelope(
+      {
+        type: 'budget.overrun',
+        version: 1,
+        source: BUDGET_SERVICE_NAME,
+        subject: runner.runnerId,
+        correlationId: ctx.correlationId,
+        data,
+      },
+      { clock: this.deps.clock, ids: { uuid: () => eventId }, signingKey: this.deps.signingKey },
+    );
   }
 
   private build(

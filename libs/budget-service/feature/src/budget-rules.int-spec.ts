@@ -4,11 +4,13 @@ import { budgetDataSource } from '@stratavore/budget-service-data-access';
 import {
   type BudgetView,
   type CheckBudgetReply,
+  checkBudgetReplySchema,
   type EventEnvelope,
   type ReleaseBudgetReply,
   type ReserveBudgetReply,
   type SetBudgetReply,
   type SetBudgetRequestInput,
+  stratavoreEvents,
   type UsageSummaryReply,
 } from '@stratavore/contracts';
 import { createTestDatabase, type TestDatabase } from '@stratavore/testing';
@@ -502,7 +504,13 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
       thresholdsFired: [0.5],
       status: 'warning',
     });
-    expect(await check(101)).toMatchObject({ allowed: false, refusals: [{ left: 100 }] });
+    const refused = await check(101);
+    expect(refused).toMatchObject({ allowed: false, refusals: [{ left: 100 }] });
+    // The handler leaves the check's reply to its caller to parse: it must be the contract's
+    // exactly (nothing a parse would strip or refuse).
+    for (const reply of [allowed, refused]) {
+      expect(checkBudgetReplySchema.parse(reply)).toStrictEqual(reply);
+    }
 
     // Past the period's end with no roller running: the check rolls it before answering.
     h.clock.set('2026-09-02T00:00:05.000Z');
@@ -515,5 +523,196 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
       thresholdsFired: [],
     });
     expect(next.budgets).toEqual((await list()).budgets);
+  });
+
+  /**
+   * The late launch: its reservation was granted just before a hard budget was exceeded, and
+   * its runner started after runner-manager had stopped the scope's runners for
+   * `budget.exceeded`. budget-service names it in `budget.overrun` as soon as it books usage of it.
+   */
+  describe('budget.overrun: runners that spend into an exceeded hard budget', () => {
+    interface OverrunData {
+      budgetId: string;
+      runnerId: string;
+      runnerProjectId: string;
+      periodStart: string;
+      message: string;
+    }
+
+    // Subject: the runner; the budget is in the data.
+    async function overrunEventsOf(budgetId: string): Promise<EventEnvelope[]> {
+      return (await outboxEvents(sql, 'budget.overrun')).filter(
+        (e) => (e.data as OverrunData).budgetId === budgetId,
+      );
+    }
+
+    async function overrunsOf(budgetId: string): Promise<OverrunData[]> {
+      return (await overrunEventsOf(budgetId)).map((e) => e.data as OverrunData);
+    }
+
+    it('names the late runner once, however many heartbeats it sends', async () => {
+      h.clock.set('2026-10-01T10:00:00.000Z');
+      const scope = project();
+      const { budget } = await set({ scope, limitTokens: 1000 });
+      const late = randomUUID();
+      const early = randomUUID();
+      const at = (minute: number) => `2026-10-01T10:${String(minute).padStart(2, '0')}:00.000Z`;
+
+      // The late launch is granted while there is room.
+      const granted = await reserve({
+        reservationId: randomUUID(),
+        runnerId: late,
+        projectId: scope.projectId,
+        estimate: { tokens: 100 },
+      });
+      expect(granted.status).toBe('granted');
+
+      // Another runner reaches the limit: budget.exceeded (runner-manager stops the scope's
+      // runners; the late runner has no row yet) and new launches are refused.
+      await book({ runnerId: early, projectId: scope.projectId, input: 1000, observedAt: at(1) });
+      expect(await eventsOf(budget.id, 'budget.exceeded')).toHaveLength(1);
+      expect((await overrunsOf(budget.id)).map((o) => o.runnerId)).toEqual([early]);
+      const refused = await reserve({
+        reservationId: randomUUID(),
+        runnerId: randomUUID(),
+        projectId: scope.projectId,
+      });
+      expect(refused.status).toBe('refused');
+
+      // The late runner starts and reports usage: it is named, once.
+      await book({ runnerId: late, projectId: scope.projectId, input: 40, observedAt: at(2) });
+      const named = await overrunEventsOf(budget.id);
+      expect(named).toHaveLength(2);
+      const first = named[1];
+      expect(first).toMatchObject({
+        type: 'budget.overrun',
+        dataversion: 1,
+        source: 'budget-service',
+        subject: late,
+        data: {
+          budgetId: budget.id,
+          scope,
+          projectId: scope.projectId,
+          enforcement: 'hard',
+          runnerId: late,
+          runnerProjectId: scope.projectId,
+          limitTokens: 1000,
+          usedTokens: 1040,
+          exceededOn: ['tokens'],
+          periodEnd: '2026-10-02T00:00:00.000Z',
+        },
+      });
+      expect(() => stratavoreEvents.parse('budget.overrun', 1, first?.data)).not.toThrow();
+      expect((first?.data as OverrunData).message).toBe(
+        `The budget of project ${scope.projectId} (daily) is exceeded: used 1,040 tokens of ` +
+          `1,000 tokens; runner ${late} spent after the limit was reached and is stopped; ` +
+          'the period ends at 2026-10-02T00:00:00.000Z',
+      );
+
+      // Its next heartbeats, one after another and concurrent, name it no more.
+      await book({ runnerId: late, projectId: scope.projectId, input: 10, observedAt: at(3) });
+      await Promise.all(
+        Array.from({ length: 10 }, () =>
+          book({ runnerId: late, projectId: scope.projectId, output: 5, observedAt: at(4) }),
+        ),
+      );
+      expect((await overrunsOf(budget.id)).map((o) => o.runnerId)).toEqual([early, late]);
+      const [{ n }] = await sql.query<[{ n: number }]>(
+        `SELECT count(*)::int AS n FROM budget.runner_overruns WHERE budget_id = $1 AND runner_id = $2`,
+        [budget.id, late],
+      );
+      expect(n).toBe(1);
+    });
+
+    it('names the runner that reaches the limit, and every other runner that spends past it', async () => {
+      h.clock.set('2026-10-01T11:00:00.000Z');
+      const scope = project();
+      const { budget } = await set({ scope, limitTokens: 1000 });
+      const crossing = randomUUID();
+      const other = randomUUID();
+
+      await book({
+        runnerId: crossing,
+        projectId: scope.projectId,
+        input: 1000,
+        observedAt: '2026-10-01T11:00:01.000Z',
+      });
+      await book({
+        runnerId: other,
+        projectId: scope.projectId,
+        input: 1,
+        observedAt: '2026-10-01T11:00:02.000Z',
+      });
+      await book({
+        runnerId: crossing,
+        projectId: scope.projectId,
+        input: 1,
+        observedAt: '2026-10-01T11:00:03.000Z',
+      });
+
+      expect((await overrunsOf(budget.id)).map((o) => o.runnerId)).toEqual([crossing, other]);
+    });
+
+    it('names nobody for a soft budget, for usage the budget does not count, or below the limit', async () => {
+      h.clock.set('2026-10-01T12:00:00.000Z');
+      const at = '2026-10-01T12:00:01.000Z';
+      const soft = project();
+      const { budget: softBudget } = await set({
+        scope: soft,
+        limitTokens: 100,
+        enforcement: 'soft',
+      });
+      await book({ projectId: soft.projectId, input: 150, observedAt: at });
+      await book({ projectId: soft.projectId, input: 10, observedAt: at });
+      expect(await eventsOf(softBudget.id, 'budget.exceeded')).toHaveLength(1);
+      expect(await overrunsOf(softBudget.id)).toEqual([]);
+
+      const counted = project();
+      const { budget } = await set({ scope: counted, limitTokens: 100, tokenKinds: ['input'] });
+      await book({ projectId: counted.projectId, input: 99, observedAt: at });
+      await book({ projectId: counted.projectId, cacheRead: 500, output: 500, observedAt: at });
+      expect(await overrunsOf(budget.id)).toEqual([]);
+      await book({ projectId: counted.projectId, input: 1, observedAt: at });
+      const idle = randomUUID();
+      // A heartbeat that moved nothing the budget counts does not name its runner.
+      await book({ runnerId: idle, projectId: counted.projectId, output: 7, observedAt: at });
+      const named = (await overrunsOf(budget.id)).map((o) => o.runnerId);
+      expect(named).toHaveLength(1);
+      expect(named).not.toContain(idle);
+    });
+
+    it('names a runner again after a raised limit is reached again, and in a new exceeded period', async () => {
+      h.clock.set('2026-10-01T13:00:00.000Z');
+      const scope = project();
+      const { budget } = await set({ scope, limitTokens: 1000 });
+      const runner = randomUUID();
+      const spend = (input: number, observedAt: string) =>
+        book({ runnerId: runner, projectId: scope.projectId, input, observedAt });
+
+      await spend(1200, '2026-10-01T13:00:01.000Z');
+      expect(await overrunsOf(budget.id)).toHaveLength(1);
+
+      // Raised above the spend: the budget is no longer exceeded, and spending below it names nobody.
+      await set({ scope, limitTokens: 2000 });
+      await spend(100, '2026-10-01T13:00:02.000Z');
+      expect(await overrunsOf(budget.id)).toHaveLength(1);
+      await spend(800, '2026-10-01T13:00:03.000Z');
+      expect(await eventsOf(budget.id, 'budget.exceeded')).toHaveLength(2);
+      expect(await overrunsOf(budget.id)).toHaveLength(2);
+
+      // The next period (rolled by the booking itself) starts with nothing spent: spending there
+      // names nobody until it is over.
+      h.clock.set('2026-10-02T00:00:00.000Z');
+      await spend(10, '2026-10-02T00:00:01.000Z');
+      expect(await overrunsOf(budget.id)).toHaveLength(2);
+      await spend(2000, '2026-10-02T00:00:02.000Z');
+      const overruns = await overrunsOf(budget.id);
+      // The first period began when the budget was created.
+      expect(overruns.map((o) => o.periodStart)).toEqual([
+        '2026-10-01T13:00:00.000Z',
+        '2026-10-01T13:00:00.000Z',
+        '2026-10-02T00:00:00.000Z',
+      ]);
+    });
   });
 });

@@ -35,7 +35,7 @@ export function budgetServiceMetrics() {
     }),
     thresholdEvents: counter<'kind'>({
       name: 'stratavore_budget_threshold_events_total',
-      help: 'budget.warning and budget.exceeded events emitted.',
+      help: 'budget.warning, budget.exceeded and budget.overrun events emitted (kind warning, exceeded, overrun).',
       labelNames: ['kind'],
     }),
     periodsRolled: counter({

@@ -8,6 +8,7 @@ import {
   BudgetException,
   type BudgetPeriodState,
   coveringScopes,
+  EXCEEDED_THRESHOLD,
   instantOfWallClock,
   microsToUsd,
   periodRuleChanged,
@@ -232,10 +233,10 @@ export class SetBudget {
         }
         const figures = await this.book.figures(tx, budget, period, now);
         const fired = (await tx.firedThresholds([period.id])).get(period.id) ?? [];
-        await tx.deleteFirings(
-          period.id,
-          fired.filter((threshold) => figures.ratio < threshold),
-        );
+        const rearmed = fired.filter((threshold) => figures.ratio < threshold);
+        await tx.deleteFirings(period.id, rearmed);
+        // Below the limit again: a runner spending past it again overruns again.
+        if (rearmed.includes(EXCEEDED_THRESHOLD)) await tx.deleteOverruns(period.id);
       }
       const figures = await this.book.evaluate(tx, budget, period, now, ctx);
       const fired = (await tx.firedThresholds([period.id])).get(period.id) ?? [];

@@ -3,10 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { buildEnvelope, type EventEnvelope, RunnerErrorCode } from '@stratavore/contracts';
 import { RunnerManagerStore } from '@stratavore/runner-manager-data-access';
 import { RunnerException } from '@stratavore/runner-manager-domain';
-import { createTestDatabase, type TestDatabase, uniqueName } from '@stratavore/testing';
+import { createTestDatabase, type TestDatabase, uniqueName, waitFor } from '@stratavore/testing';
 import { Client } from 'pg';
 
 import { BudgetEnforcementConsumer } from './budget-enforcement.consumer';
+import { type BudgetGate } from './budget-gate.port';
 import { FakeBudgetGate, grant, refuse, unavailable } from './budget-gate.test-support';
 import { CreateProject, UpdateProject } from './project.use-cases';
 import { LaunchRunner, RunnerQueries, TransitionRunner } from './runner.use-cases';
@@ -269,6 +270,31 @@ describe('launch-time budget reservation and enforcement on PostgreSQL', () => {
     expect(launcher.launches.map((l) => l.runner.prompt)).not.toContain('refused');
   });
 
+  /** The data of a `budget.exceeded` (v2) as budget-service writes it. */
+  function exceededData(
+    scope: { kind: 'global' } | { kind: 'project'; projectId: string },
+    enforcement: 'hard' | 'soft',
+  ) {
+    return {
+      budgetId: randomUUID(),
+      scope,
+      ...(scope.kind === 'project' ? { projectId: scope.projectId } : {}),
+      period: 'daily' as const,
+      periodStart: '2026-11-24T00:00:00.000Z',
+      periodEnd: '2026-11-25T00:00:00.000Z',
+      enforcement,
+      limitTokens: 1000,
+      limitUsd: null,
+      usedTokens: 1200,
+      usedUsd: 0,
+      reservedTokens: 0,
+      reservedUsd: 0,
+      ratio: 1.2,
+      message: 'budget of project p (daily) is exceeded: limit 1000 tokens, used 1200',
+      exceededOn: ['tokens' as const],
+    };
+  }
+
   function exceeded(
     scope: { kind: 'global' } | { kind: 'project'; projectId: string },
     enforcement: 'hard' | 'soft',
@@ -280,23 +306,27 @@ describe('launch-time budget reservation and enforcement on PostgreSQL', () => {
         source: 'budget-service',
         subject: randomUUID(),
         correlationId: 'exceeded-corr',
+        data: exceededData(scope, enforcement),
+      },
+      { clock: deps.clock, ids: deps.ids, signingKey: TEST_SIGNING_KEY },
+    );
+  }
+
+  /** A `budget.overrun` (v1) naming one runner of a hard project budget. */
+  function overrun(runnerId: string, projectId: string, message: string): EventEnvelope {
+    return buildEnvelope(
+      {
+        type: 'budget.overrun',
+        version: 1,
+        source: 'budget-service',
+        subject: runnerId,
+        correlationId: 'overrun-corr',
         data: {
-          budgetId: randomUUID(),
-          scope,
-          ...(scope.kind === 'project' ? { projectId: scope.projectId } : {}),
-          period: 'daily',
-          periodStart: '2026-11-24T00:00:00.000Z',
-          periodEnd: '2026-11-25T00:00:00.000Z',
-          enforcement,
-          limitTokens: 1000,
-          limitUsd: null,
-          usedTokens: 1200,
-          usedUsd: 0,
-          reservedTokens: 0,
-          reservedUsd: 0,
-          ratio: 1.2,
-          message: 'budget of project p (daily) is exceeded: limit 1000 tokens, used 1200',
-          exceededOn: ['tokens'],
+          ...exceededData({ kind: 'project', projectId }, 'hard'),
+          enforcement: 'hard',
+          message,
+          runnerId,
+          runnerProjectId: projectId,
         },
       },
       { clock: deps.clock, ids: deps.ids, signingKey: TEST_SIGNING_KEY },
@@ -361,7 +391,7 @@ describe('launch-time budget reservation and enforcement on PostgreSQL', () => {
     expect(launcher.signals).toHaveLength(2);
   });
 
-  it('stops nothing for a soft budget, and nothing with budgets off', async () => {
+  it('stops nothing for a soft budget, and nothing with budgets off (exceeded or overrun)', async () => {
     const p = await project(2);
     gate.fallback = grant();
     const reply = await launch(p.name);
@@ -376,6 +406,8 @@ describe('launch-time budget reservation and enforcement on PostgreSQL', () => {
     const { budgets: _off, ...withoutBudgets } = deps;
     const hard = exceeded({ kind: 'project', projectId: p.id }, 'hard');
     expect(await deliver(new BudgetEnforcementConsumer(withoutBudgets), hard)).toBe('ack');
+    const named = overrun(reply.runner.id, p.id, 'over');
+    expect(await deliver(new BudgetEnforcementConsumer(withoutBudgets), named)).toBe('ack');
 
     expect(await new RunnerQueries(deps).get({ runner: reply.runner.id })).toMatchObject({
       state: 'running',
@@ -388,6 +420,79 @@ describe('launch-time budget reservation and enforcement on PostgreSQL', () => {
       [[soft.id, hard.id]],
     );
     expect(inbox.map((row) => row.event_id)).toEqual([soft.id]);
+  });
+
+  it('stops a runner launched under a grant from before the exceed, which the sweep missed, when budget-service names it in budget.overrun', async () => {
+    const p = await project(3);
+    gate.fallback = grant();
+    const early = await launch(p.name);
+    if (early.status !== 'launched') throw new Error('expected a launch');
+    const transition = new TransitionRunner(deps);
+    await transition.execute({ runnerId: early.runner.id, to: 'running', pid: 7 }, ctx);
+
+    // The late launch's reservation is granted, but its answer arrives after the sweep.
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const slowGate: BudgetGate = {
+      reserve: async (request) => {
+        const outcome = await gate.reserve(request);
+        await answered;
+        return outcome;
+      },
+      release: (reservationId) => gate.release(reservationId),
+    };
+    const lateLaunch = new LaunchRunner({ ...deps, budgets: slowGate }).execute(
+      { project: p.name, mode: 'headless', queue: false },
+      ctx,
+    );
+    await waitFor(() => gate.reservations.length === 2, { description: 'the late reservation' });
+    const consumer = new BudgetEnforcementConsumer(deps);
+    expect(await deliver(consumer, exceeded({ kind: 'project', projectId: p.id }, 'hard'))).toBe(
+      'ack',
+    );
+    const queries = new RunnerQueries(deps);
+    expect(await queries.get({ runner: early.runner.id })).toMatchObject({ state: 'stopping' });
+    expect(await runnersOf(p.id)).toHaveLength(1);
+
+    answer();
+    const late = await lateLaunch;
+    if (late.status !== 'launched') throw new Error('expected the late launch');
+    await transition.execute({ runnerId: late.runner.id, to: 'running', pid: 8 }, ctx);
+    // The gap budget.exceeded leaves: the late runner runs.
+    expect(await queries.get({ runner: late.runner.id })).toMatchObject({
+      state: 'running',
+      desiredState: 'run',
+    });
+    launcher.signals.length = 0;
+
+    // Its first usage makes budget-service name it.
+    const message = `The budget of project ${p.id} (daily) is exceeded: used 1,040 tokens of 1,000 tokens; runner ${late.runner.id} spent after the limit was reached and is stopped`;
+    const named = overrun(late.runner.id, p.id, message);
+    expect(await deliver(consumer, named)).toBe('ack');
+
+    expect(await queries.get({ runner: late.runner.id })).toMatchObject({
+      state: 'stopping',
+      desiredState: 'stop',
+    });
+    expect((await outbox(late.runner.id)).at(-1)).toEqual({
+      type: 'runner.stopping',
+      data: { runnerId: late.runner.id, projectId: p.id, requestedBy: 'budget', reason: message },
+    });
+    expect(launcher.signals).toEqual([{ runnerId: late.runner.id, signal: 'SIGTERM' }]);
+
+    // A redelivery, a later overrun of a runner already stopping, one of an ended runner and
+    // one of a runner runner-manager does not know change nothing and signal nobody.
+    const rows = (await outbox(late.runner.id)).length;
+    expect(await deliver(consumer, named)).toBe('ack');
+    expect(await deliver(consumer, overrun(late.runner.id, p.id, message))).toBe('ack');
+    await transition.execute({ runnerId: early.runner.id, to: 'stopped', exitCode: 0 }, ctx);
+    const ended = (await outbox(early.runner.id)).length;
+    expect(await deliver(consumer, overrun(early.runner.id, p.id, message))).toBe('ack');
+    expect(await deliver(consumer, overrun(randomUUID(), p.id, message))).toBe('ack');
+    expect(await outbox(late.runner.id)).toHaveLength(rows);
+    expect(await outbox(early.runner.id)).toHaveLength(ended);
+    expect(launcher.signals).toHaveLength(1);
+    expect(await queries.get({ runner: early.runner.id })).toMatchObject({ state: 'stopped' });
   });
 
   // Last: a global budget stops the active runners of every project in this database.

@@ -111,10 +111,33 @@ export const budgetExceededV2 = defineEvent({
   }),
 });
 
+/**
+ * A runner spent into a hard budget that is at or past its limit in its open period: emitted
+ * when budget-service books usage of the runner there, at most once per runner per budget and
+ * period (again after a raised limit was reached again). runner-manager stops that runner
+ * gracefully. It closes the gap `budget.exceeded` leaves: a launch granted just before the
+ * limit was reached whose runner started after runner-manager stopped the scope's runners.
+ * Subject: the runner id. `projectId` stays the scope's (absent for `global`);
+ * `runnerProjectId` is the runner's own project.
+ */
+export const budgetOverrunV1 = defineEvent({
+  type: 'budget.overrun',
+  version: 1,
+  data: z.object({
+    ...budgetStateV2,
+    enforcement: z.literal('hard'),
+    runnerId: z.uuid(),
+    runnerProjectId: z.uuid(),
+    /** The dimensions at or past their limit. */
+    exceededOn: z.array(z.enum(['tokens', 'usd'])).min(1),
+  }),
+});
+
 export const budgetEvents = [
   usageReportedV1,
   budgetWarningV1,
   budgetExceededV1,
   budgetWarningV2,
   budgetExceededV2,
+  budgetOverrunV1,
 ] as const;

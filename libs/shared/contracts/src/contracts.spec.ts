@@ -70,6 +70,7 @@ describe('EventCatalog', () => {
     expect(types.sort()).toEqual(
       [
         'budget.exceeded',
+        'budget.overrun',
         'budget.warning',
         'heartbeat.exited',
         'heartbeat.first-received',

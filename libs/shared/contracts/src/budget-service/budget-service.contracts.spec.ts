@@ -167,3 +167,42 @@ describe('budget events v2', () => {
     expect(stratavoreEvents.has('budget.exceeded', 1)).toBe(true);
   });
 });
+
+describe('budget.overrun v1', () => {
+  const overrun = {
+    budgetId,
+    scope: { kind: 'global' },
+    period: 'daily',
+    periodStart: '2026-03-01T00:00:00.000Z',
+    periodEnd: '2026-03-02T00:00:00.000Z',
+    enforcement: 'hard',
+    limitTokens: 1000,
+    limitUsd: null,
+    usedTokens: 1200,
+    usedUsd: 0,
+    reservedTokens: 0,
+    reservedUsd: 0,
+    ratio: 1.2,
+    message: 'over',
+    runnerId,
+    runnerProjectId: projectId,
+    exceededOn: ['tokens'],
+  };
+
+  it("names the runner and its project beside the budget's state", () => {
+    expect(stratavoreEvents.parse('budget.overrun', 1, overrun)).toEqual(overrun);
+  });
+
+  it('is about hard budgets and a runner only, naming the fields that are wrong', () => {
+    expect(() =>
+      stratavoreEvents.parse('budget.overrun', 1, { ...overrun, enforcement: 'soft' }),
+    ).toThrow(/data\.enforcement/);
+    const { runnerId: _runner, ...withoutRunner } = overrun;
+    expect(() => stratavoreEvents.parse('budget.overrun', 1, withoutRunner)).toThrow(
+      /data\.runnerId/,
+    );
+    expect(() =>
+      stratavoreEvents.parse('budget.overrun', 1, { ...overrun, exceededOn: [] }),
+    ).toThrow(/data\.exceededOn/);
+  });
+});
