@@ -1,3 +1,6 @@
+// First: every module after this one compiles with the V8 code cache (compile-cache.ts).
+import './install-compile-cache';
+
 import {
   AGENT_USAGE,
   AgentErrorCode,

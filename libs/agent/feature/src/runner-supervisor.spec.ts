@@ -248,15 +248,29 @@ describe('RunnerSupervisor', () => {
     t.client.assertConsumed();
   });
 
-  it('keeps the child and the cadence on 401, logging the refused token', async () => {
+  it('keeps the child and the cadence on 401 once a heartbeat was accepted, logging the refused token', async () => {
     const t = setUp({
-      script: [new ApiError(401, 'Unauthorized', 'bad token'), CONTINUE, CONTINUE],
+      script: [CONTINUE, new ApiError(401, 'Unauthorized', 'bad token'), CONTINUE, CONTINUE],
     });
-    await t.scheduler.runUntil(() => t.client.bodies.length === 3);
+    await t.scheduler.runUntil(() => t.client.bodies.length === 4);
 
-    expect(t.scheduler.requestedDelays).toEqual([1_000, 1_000, 1_000]);
+    expect(t.scheduler.requestedDelays).toEqual([1_000, 1_000, 1_000, 1_000]);
     expect((t.child as FakeChild).signals).toEqual([]);
     expect(t.logger.lines.find((l) => l.level === 'error')?.message).toContain('401');
+    (t.child as FakeChild).exit({ code: 0, signal: null });
+  });
+
+  it('retries a 401 quickly while no heartbeat was accepted (ingest may not know the runner yet)', async () => {
+    const refused = () => new ApiError(401, 'Unauthorized', 'unknown runner');
+    const t = setUp({ script: [refused(), refused(), refused(), CONTINUE, CONTINUE] });
+    await t.scheduler.runUntil(() => t.client.bodies.length === 5);
+
+    // Half (random = 0.5) of 100, 200, 400 ms, then the interval once accepted.
+    expect(t.scheduler.requestedDelays).toEqual([50, 100, 200, 1_000, 1_000]);
+    expect(t.client.bodies.map((b) => b.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect((t.child as FakeChild).signals).toEqual([]);
+    expect(t.logger.lines.filter((l) => l.level === 'error')).toEqual([]);
+    expect(t.logger.lines.filter((l) => l.level === 'warn').map((l) => l.message)).toHaveLength(3);
     (t.child as FakeChild).exit({ code: 0, signal: null });
   });
 

@@ -60,9 +60,16 @@ type Delivery =
   | { readonly kind: 'delivered'; readonly answer: HeartbeatAnswer | null }
   | { readonly kind: 'retry' }
   | { readonly kind: 'runner-ended' }
-  | { readonly kind: 'refused' };
+  | { readonly kind: 'refused'; readonly status: number };
 
 const DEFAULT_BACKOFF_CAP_MS = 30_000;
+/**
+ * First delay of the quick retries of a runner not registered yet: before heartbeat-ingest has
+ * accepted any heartbeat of this runner, a 401 usually means it has not consumed
+ * `runner.launched` yet (milliseconds behind the launch), so waiting a whole interval would
+ * make the first heartbeat, and the runner's `running` state, an interval late.
+ */
+const REGISTRATION_RETRY_BASE_MS = 100;
 const EXIT_CODE_NOT_STARTED = 127;
 const NO_USAGE: ResourceSample = { cpuPercent: 0, memoryBytes: 0 };
 
@@ -82,6 +89,8 @@ export class RunnerSupervisor {
   /** Ends the current pause between heartbeats (the usage source reported a change). */
   private wakeUp: (() => void) | undefined;
   private woken = false;
+  /** heartbeat-ingest has accepted a heartbeat of this runner (it knows the runner). */
+  private accepted = false;
 
   constructor(
     private readonly options: RunnerSupervisorOptions,
@@ -152,6 +161,7 @@ export class RunnerSupervisor {
 
   private async heartbeatWhileRunning(child: RunningChild, exited: Promise<void>): Promise<void> {
     let failures = 0;
+    let unregistered = 0;
     while (this.childExit === undefined) {
       const startedAt = this.nowMs();
       // Whatever changed so far goes out with this heartbeat.
@@ -184,6 +194,18 @@ export class RunnerSupervisor {
           this.requestStop('runner-ended');
           break;
         case 'refused':
+          // Not known yet: quick full-jitter retries (100 ms, 200 ms, ...) up to the interval.
+          if (delivery.status === 401 && !this.accepted) {
+            unregistered++;
+            delayMs = fullJitterDelay(
+              unregistered,
+              {
+                baseMs: Math.min(REGISTRATION_RETRY_BASE_MS, this.intervalMs),
+                capMs: this.intervalMs,
+              },
+              this.deps.random,
+            );
+          }
           break;
       }
       const wake = new AbortController();
@@ -252,7 +274,9 @@ export class RunnerSupervisor {
       ...(exit === undefined ? {} : { exit }),
     };
     try {
-      return { kind: 'delivered', answer: await this.deps.client.sendHeartbeat(body) };
+      const answer = await this.deps.client.sendHeartbeat(body);
+      this.accepted = true;
+      return { kind: 'delivered', answer };
     } catch (error) {
       return this.classify(error, body.seq, status);
     }
@@ -275,6 +299,7 @@ export class RunnerSupervisor {
     if (error.status >= 200 && error.status < 300) {
       // Received (the answer just did not parse): nothing to resend.
       logger.error({ ...fields, fieldErrors: error.fieldErrors }, 'unexpected heartbeat answer');
+      this.accepted = true;
       return { kind: 'delivered', answer: null };
     }
     if (error.retryable) {
@@ -283,11 +308,18 @@ export class RunnerSupervisor {
     }
     switch (error.status) {
       case 401:
-        logger.error(fields, 'heartbeat refused: the runner token is not valid (401)');
-        return { kind: 'refused' };
+        if (!this.accepted && status !== 'exited') {
+          logger.warn(
+            fields,
+            'heartbeat refused (401) before any was accepted: heartbeat-ingest may not know this runner yet; retrying shortly',
+          );
+        } else {
+          logger.error(fields, 'heartbeat refused: the runner token is not valid (401)');
+        }
+        return { kind: 'refused', status: 401 };
       case 403:
         logger.error(fields, 'heartbeat refused: the token belongs to another runner (403)');
-        return { kind: 'refused' };
+        return { kind: 'refused', status: 403 };
       case 409:
         logger.warn(
           fields,
@@ -301,7 +333,7 @@ export class RunnerSupervisor {
           { ...fields, fieldErrors: error.fieldErrors },
           'heartbeat rejected; this agent sends a body ingest does not accept',
         );
-        return { kind: 'refused' };
+        return { kind: 'refused', status: error.status };
     }
   }
 

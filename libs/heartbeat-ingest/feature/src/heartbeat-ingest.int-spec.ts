@@ -149,6 +149,29 @@ describe('heartbeat-ingest over HTTP on PostgreSQL', () => {
     expect(body.errors.map((e) => e.field).sort()).toEqual(['(body)', 'seq']);
   });
 
+  it('refuses a body that is not a JSON heartbeat', async () => {
+    const a = newRunner();
+    await register(a);
+    const send = (contentType: string, body: string) =>
+      fetch(`${url}/api/v1/heartbeat`, {
+        method: 'POST',
+        headers: { 'content-type': contentType, authorization: `Bearer ${a.token}` },
+        body,
+      });
+    const malformed = await send('application/json', '{"runnerId": ');
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ statusCode: 400 });
+    // Fastify reads text/plain as a string, which is no heartbeat.
+    const text = await send('text/plain', 'hello');
+    expect(text.status).toBe(400);
+    expect(await text.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect((await send('application/xml', '<heartbeat/>')).status).toBe(415);
+    // A valid heartbeat after them is served as usual.
+    const ok = await post(a.token, report(a.runnerId));
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ desiredState: 'continue', intervalMs: 10_000 });
+  });
+
   it('answers stop after runner.stopping and 409 once the runner ended', async () => {
     const a = newRunner();
     await register(a);

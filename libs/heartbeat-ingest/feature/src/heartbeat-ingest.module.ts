@@ -16,7 +16,7 @@ import { HeartbeatStore } from '@stratavore/heartbeat-ingest-data-access';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@stratavore/messaging';
 import { AdvisoryLeadership } from '@stratavore/persistence';
 
-import { HeartbeatController } from './heartbeat.controller';
+import { HeartbeatRoute } from './heartbeat.route';
 import {
   type BatchPolicy,
   HeartbeatBatchWriter,
@@ -189,8 +189,8 @@ export class HeartbeatIngestModule {
     const metrics = heartbeatIngestMetrics();
     return {
       module: HeartbeatIngestModule,
-      controllers: [HeartbeatController],
       providers: [
+        HeartbeatRoute,
         { provide: HEARTBEAT_INGEST_OPTIONS, useValue: options },
         {
           provide: HEARTBEAT_STORE,

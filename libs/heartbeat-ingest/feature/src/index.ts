@@ -1,5 +1,5 @@
-export * from './heartbeat.controller';
 export * from './heartbeat.exception';
+export * from './heartbeat.route';
 export * from './heartbeat-auth';
 export * from './heartbeat-batch-writer';
 export * from './heartbeat-buffer';
