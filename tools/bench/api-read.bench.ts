@@ -14,8 +14,9 @@
  * the real flow; the reads begin once all of them ended. The load comes from a
  * separate process over keep-alive connections with the daemon's admin key. Each read goes
  * gateway -> API key check (cached after the first request) -> runner-manager (`runners.list` /
- * `runners.get` over the in-process bus: one query, the project and planned restart joined) ->
- * heartbeat-ingest (`liveness.get`) and back.
+ * `runners.get` over the in-process bus: one query, the project and planned restart joined) and
+ * heartbeat-ingest (`liveness.get`; for a single runner at the same time as runner-manager,
+ * for a page after it) and back.
  *
  * Before each open-loop window, a closed loop (BENCH_CONCURRENCY requests in flight, default 16)
  * gives the most the daemon sustains on that endpoint, and its CPU and database commits per
@@ -23,7 +24,7 @@
  * first because an overloaded open loop leaves a backlog behind.
  *
  * Knobs: BENCH_RUNNERS (200), BENCH_RATE (500/s), BENCH_WARMUP_SECONDS (2), BENCH_SECONDS (10),
- * BENCH_LIST_LIMIT (the list's `limit`; default: none, i.e. the API's default of 100),
+ * BENCH_LIST_LIMIT (the list's `limit`; default: none, i.e. the API's default page of 50),
  * BENCH_PROFILE=1 (CPU profile of the daemon over the measured windows), BENCH_SKIP_BUILD=1.
  */
 import { join } from 'node:path';

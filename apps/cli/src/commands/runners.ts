@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { type RunnerReply, runnerStateSchema } from '@stratavore/contracts';
+import { RUNNER_LIST_MAX_LIMIT, type RunnerReply, runnerStateSchema } from '@stratavore/contracts';
 
 import { renderRunnersTable } from '../support/runner-views';
 import { StratavoreCommand } from '../support/stratavore-command';
@@ -20,17 +20,33 @@ export default class Runners extends StratavoreCommand {
       options: [...runnerStateSchema.options],
       multiple: true,
     }),
+    limit: Flags.integer({
+      description: `at most this many runners (pages of up to ${RUNNER_LIST_MAX_LIMIT} are fetched)`,
+      default: 100,
+      min: 1,
+      helpValue: 'N',
+    }),
   };
 
   async run(): Promise<RunnerReply[]> {
     const { flags } = await this.parse(Runners);
     const client = await this.client();
-    const { runners } = await this.callApi('Fetching runners', () =>
-      client.listRunners({
-        project: flags.project,
-        states: flags.state?.map((state) => runnerStateSchema.parse(state)),
-      }),
-    );
+    const states = flags.state?.map((state) => runnerStateSchema.parse(state));
+    const runners = await this.callApi('Fetching runners', async () => {
+      const found: RunnerReply[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await client.listRunners({
+          project: flags.project,
+          states,
+          limit: Math.min(flags.limit - found.length, RUNNER_LIST_MAX_LIMIT),
+          cursor,
+        });
+        found.push(...page.runners);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined && found.length < flags.limit);
+      return found;
+    });
     if (runners.length === 0) {
       this.log('No runners match.');
       return runners;

@@ -8,7 +8,7 @@ describe('stratavore watch', () => {
   it('--once prints one frame and exits', async () => {
     t.api().expect({
       method: 'GET',
-      path: '/api/v1/runners?project=web-app',
+      path: '/api/v1/runners?project=web-app&limit=100',
       reply: { runners: [aRunner()] },
     });
 
@@ -21,7 +21,11 @@ describe('stratavore watch', () => {
 
   it('--once --json prints the runner objects', async () => {
     const runner = aRunner();
-    t.api().expect({ method: 'GET', path: '/api/v1/runners', reply: { runners: [runner] } });
+    t.api().expect({
+      method: 'GET',
+      path: '/api/v1/runners?limit=100',
+      reply: { runners: [runner] },
+    });
 
     const result = await runCommand(['watch', '--once', '--json'], { env: t.env() });
 
@@ -32,7 +36,7 @@ describe('stratavore watch', () => {
     t.api().expect(
       {
         method: 'GET',
-        path: '/api/v1/runners',
+        path: '/api/v1/runners?limit=100',
         reply: { runners: [aRunner({ state: 'starting' })] },
       },
       {
@@ -42,7 +46,7 @@ describe('stratavore watch', () => {
       },
       {
         method: 'GET',
-        path: '/api/v1/runners',
+        path: '/api/v1/runners?limit=100',
         reply: { runners: [aRunner({ state: 'running' })] },
       },
     );

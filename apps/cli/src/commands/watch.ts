@@ -37,7 +37,9 @@ export default class Watch extends StratavoreCommand {
       this.usageError('--json needs --once (a live table is for people)');
     }
     const client = await this.client();
-    const fetchRunners = async () => (await client.listRunners({ project: flags.project })).runners;
+    // The 100 newest, as before the API's default page became 50.
+    const fetchRunners = async () =>
+      (await client.listRunners({ project: flags.project, limit: 100 })).runners;
 
     if (flags.once) {
       const runners = await this.callApi('Fetching runners', fetchRunners);

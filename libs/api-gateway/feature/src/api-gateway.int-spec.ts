@@ -340,7 +340,7 @@ describe('api-gateway over HTTP', () => {
       expect(gateway.runnerManager.received[0]?.payload).toEqual({
         project: 'alpha',
         states: ['running', 'pending'],
-        limit: 100,
+        limit: 50,
       });
       expect(
         (await call('GET', `/api/v1/runners/${randomUUID()}`, { key: keys.viewer })).status,

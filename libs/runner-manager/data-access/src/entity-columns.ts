@@ -46,19 +46,30 @@ export class EntityColumns<T> {
   private readonly readers: readonly ColumnReader[];
   private readonly primaryAlias: string | undefined;
 
-  constructor(manager: EntityManager, entity: EntityTarget<T>, prefix: string) {
+  /** `omit`: properties left out of the select list (and so of the hydrated entity). */
+  constructor(
+    manager: EntityManager,
+    entity: EntityTarget<unknown>,
+    prefix: string,
+    omit: readonly string[] = [],
+  ) {
     const metadata = manager.connection.getMetadata(entity);
     const driver = manager.connection.driver;
     this.table = metadata.schema
       ? `${driver.escape(metadata.schema)}.${driver.escape(metadata.tableName)}`
       : driver.escape(metadata.tableName);
-    this.select = metadata.columns
+    const unknown = omit.filter((name) => !metadata.columns.some((c) => c.propertyPath === name));
+    if (unknown.length > 0) {
+      throw new Error(`${metadata.name} has no column ${unknown.join(', ')} to leave out`);
+    }
+    const columns = metadata.columns.filter((column) => !omit.includes(column.propertyPath));
+    this.select = columns
       .map(
         (column) =>
           `${driver.escape(prefix)}.${driver.escape(column.databaseName)} AS ${driver.escape(`${prefix}.${column.propertyPath}`)}`,
       )
       .join(', ');
-    this.readers = metadata.columns.map((column) => ({
+    this.readers = columns.map((column) => ({
       alias: `${prefix}.${column.propertyPath}`,
       property: column.propertyName,
       read:
@@ -92,12 +103,13 @@ export class EntityColumns<T> {
 
 const cache = new WeakMap<EntityManager, Map<string, EntityColumns<unknown>>>();
 
-/** {@link EntityColumns} of `entity` under `prefix`, built once per manager. */
-export function entityColumns<T>(
+/** {@link EntityColumns} of `entity` under `prefix` (less `omit`), built once per manager. */
+export function entityColumns<T, K extends keyof T & string = never>(
   manager: EntityManager,
   entity: EntityTarget<T>,
   prefix: string,
-): EntityColumns<T> {
+  omit: readonly K[] = [],
+): EntityColumns<Omit<T, K>> {
   // Managers of transactions are short-lived; key their columns by the connection's manager.
   const owner = manager.connection.manager;
   let byEntity = cache.get(owner);
@@ -105,10 +117,10 @@ export function entityColumns<T>(
     byEntity = new Map();
     cache.set(owner, byEntity);
   }
-  const key = `${manager.connection.getMetadata(entity).name}:${prefix}`;
-  let columns = byEntity.get(key) as EntityColumns<T> | undefined;
+  const key = `${manager.connection.getMetadata(entity).name}:${prefix}:${omit.join(',')}`;
+  let columns = byEntity.get(key) as EntityColumns<Omit<T, K>> | undefined;
   if (!columns) {
-    columns = new EntityColumns(owner, entity, prefix);
+    columns = new EntityColumns<Omit<T, K>>(owner, entity, prefix, omit);
     byEntity.set(key, columns);
   }
   return columns;

@@ -4,6 +4,7 @@ import {
   type Project,
   type QueuedLaunch,
   type Runner,
+  type RunnerReplyFields,
   type RunnerState,
   type SlotHolder,
 } from '@stratavore/runner-manager-domain';
@@ -59,16 +60,28 @@ export interface RunnerRepository {
  * project row is gone) and the restart planned for it.
  */
 export interface RunnerView {
-  readonly runner: Runner;
+  readonly runner: RunnerReplyFields;
   readonly projectName: string | null;
   readonly restart: PlannedRestart | null;
+}
+
+/** A page of {@link RunnerViewRepository.list}: a list filter and where the page starts. */
+export interface RunnerPageFilter extends RunnerListFilter {
+  /** The page starts after this runner in the list's order (newest first). */
+  readonly after?: string;
 }
 
 /** Runners for replies, each read with its project and planned restart in one query. */
 export interface RunnerViewRepository {
   findById(id: string): Promise<RunnerView | null>;
-  /** Newest first, filtered like {@link RunnerRepository.list}. */
-  list(filter: RunnerListFilter): Promise<RunnerView[]>;
+  /**
+   * Newest first (`createdAt`, then id, descending), filtered like
+   * {@link RunnerRepository.list}; with `after`, the runners that follow that runner in this
+   * order (none when no runner has that id).
+   */
+  list(filter: RunnerPageFilter): Promise<RunnerView[]>;
+  /** Whether a runner with this id exists. */
+  exists(id: string): Promise<boolean>;
 }
 
 export interface QueuedLaunchRepository {

@@ -66,6 +66,13 @@ function runner(n: number, projectId: string, overrides: Partial<Runner> = {}): 
   };
 }
 
+/** What a view reads of a runner: the runner repository's runner less what replies omit. */
+function replyFields(full: Runner | null): Partial<Runner> | null {
+  if (full === null) return null;
+  const { tokenHash: _hash, lastHeartbeatSeq: _seq, sessionResult: _result, ...shown } = full;
+  return shown;
+}
+
 function restartOf(target: Runner): PlannedRestart {
   return {
     id: '00000000-0000-4000-8000-000000000201',
@@ -129,12 +136,14 @@ describe('runner views (one query per reply)', () => {
       for (const r of runners) {
         const view = await reads.views.findById(r.id);
         expect(view).not.toBeNull();
-        expect(view!.runner).toEqual(await reads.runners.findById(r.id));
+        expect(view!.runner).toStrictEqual(replyFields(await reads.runners.findById(r.id)));
         expect(view!.projectName).toBe((await reads.projects.findById(r.projectId))?.name);
         expect(view!.restart).toEqual(await reads.restarts.findByRunner(r.id));
       }
       expect((await reads.views.findById(failed.id))?.restart).toEqual(restartOf(failed));
-      expect((await reads.views.findById(runners[0]!.id))?.runner).toMatchObject(runners[0]!);
+      expect((await reads.views.findById(runners[0]!.id))?.runner).toMatchObject(
+        replyFields(runners[0]!)!,
+      );
     });
   });
 
@@ -157,7 +166,9 @@ describe('runner views (one query per reply)', () => {
       ];
       for (const filter of filters) {
         const views = await reads.views.list(filter);
-        expect(views.map((v) => v.runner)).toEqual(await reads.runners.list(filter));
+        expect(views.map((v) => v.runner)).toStrictEqual(
+          (await reads.runners.list(filter)).map(replyFields),
+        );
       }
       const all = await reads.views.list({ limit: 100 });
       expect(all.map((v) => [v.runner.id, v.projectName, v.restart?.id ?? null])).toEqual([
@@ -165,6 +176,44 @@ describe('runner views (one query per reply)', () => {
         [runners[1]!.id, beta.name, null],
         [runners[0]!.id, alpha.name, null],
       ]);
+    });
+  });
+
+  it('pages after a runner in the list order, ties on createdAt broken by id', async () => {
+    const twins = [
+      runner(7, alpha.id, { createdAt: new Date(T0 + 60_000), tokenHash: 'a'.repeat(64) }),
+      runner(8, alpha.id, { createdAt: new Date(T0 + 60_000), tokenHash: 'b'.repeat(64) }),
+    ];
+    await store.transaction(async (tx) => {
+      for (const r of twins) await tx.runners.insert(r);
+    });
+    await store.read(async (reads) => {
+      const order = (await reads.views.list({ limit: 100 })).map((v) => v.runner.id);
+      expect(order).toEqual([
+        twins[1]!.id,
+        twins[0]!.id,
+        failed.id,
+        runners[1]!.id,
+        runners[0]!.id,
+      ]);
+      for (let i = 0; i < order.length; i++) {
+        const after = await reads.views.list({ after: order[i]!, limit: 2 });
+        expect(after.map((v) => v.runner.id)).toEqual(order.slice(i + 1, i + 3));
+      }
+      const alphaAfter = await reads.views.list({
+        projectId: alpha.id,
+        states: ['completed'],
+        after: twins[0]!.id,
+        limit: 10,
+      });
+      expect(alphaAfter.map((v) => v.runner.id)).toEqual([runners[0]!.id]);
+      expect(
+        await reads.views.list({ after: '00000000-0000-4000-8000-00000000ffff', limit: 5 }),
+      ).toEqual([]);
+      expect(await reads.views.list({ after: 'not-a-uuid', limit: 5 })).toEqual([]);
+      expect(await reads.views.exists(failed.id)).toBe(true);
+      expect(await reads.views.exists('00000000-0000-4000-8000-00000000ffff')).toBe(false);
+      expect(await reads.views.exists('not-a-uuid')).toBe(false);
     });
   });
 
@@ -200,7 +249,7 @@ describe('runner views (one query per reply)', () => {
 
   it('works inside a transaction too', async () => {
     await store.transaction(async (tx) => {
-      expect((await tx.views.findById(failed.id))?.runner).toMatchObject(failed);
+      expect((await tx.views.findById(failed.id))?.runner).toMatchObject(replyFields(failed)!);
     });
   });
 });

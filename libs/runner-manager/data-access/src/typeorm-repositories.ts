@@ -10,6 +10,7 @@ import {
   type RunnerFailureReason,
   type RunnerMode,
   type RunnerOrigin,
+  type RunnerReplyFields,
   type RunnerState,
   type RunnerWorktree,
   type SlotHolder,
@@ -29,6 +30,7 @@ import {
   type RunnerListFilter,
   type RunnerManagerReads,
   type RunnerManagerTransaction,
+  type RunnerPageFilter,
   type RunnerRepository,
   type RunnerView,
   type RunnerViewRepository,
@@ -75,7 +77,20 @@ function fromProject(project: Project): ProjectEntity {
   });
 }
 
+/** The runner columns a reply shows; the others are left out of the views' select list. */
+const NOT_IN_REPLIES = ['tokenHash', 'lastHeartbeatSeq', 'sessionResult', 'updatedAt'] as const;
+type RunnerReplyRow = Omit<RunnerEntity, (typeof NOT_IN_REPLIES)[number]>;
+
 function toRunner(row: RunnerEntity): Runner {
+  return {
+    ...toRunnerReplyFields(row),
+    tokenHash: row.tokenHash,
+    lastHeartbeatSeq: toNumber(row.lastHeartbeatSeq),
+    sessionResult: row.sessionResult,
+  };
+}
+
+function toRunnerReplyFields(row: RunnerReplyRow): RunnerReplyFields {
   return {
     id: row.id,
     projectId: row.projectId,
@@ -84,7 +99,6 @@ function toRunner(row: RunnerEntity): Runner {
     mode: row.mode as RunnerMode,
     command: row.command,
     prompt: row.prompt,
-    tokenHash: row.tokenHash,
     pid: row.pid,
     agentPid: row.agentPid,
     host: row.host,
@@ -96,7 +110,6 @@ function toRunner(row: RunnerEntity): Runner {
     startedAt: row.startedAt,
     endedAt: row.endedAt,
     lastHeartbeatAt: row.lastHeartbeatAt,
-    lastHeartbeatSeq: toNumber(row.lastHeartbeatSeq),
     cpuPercent: row.cpuPercent,
     memoryBytes: toNumber(row.memoryBytes),
     tokens: {
@@ -106,14 +119,13 @@ function toRunner(row: RunnerEntity): Runner {
       cacheReadTokens: Number(row.cacheReadTokens),
     },
     ...toOrigin(row),
-    sessionResult: row.sessionResult,
     worktree: toRunnerWorktree(row),
     attached: row.attached,
     activity: row.activity,
   };
 }
 
-function toRunnerWorktree(row: RunnerEntity): RunnerWorktree | null {
+function toRunnerWorktree(row: RunnerReplyRow): RunnerWorktree | null {
   if (row.worktreeId === null) return null;
   return {
     runnerId: row.worktreeId,
@@ -139,7 +151,7 @@ function fromWorktreeChoice(
 }
 
 /** The origin columns `runners` and `queued_launches` share. */
-function toOrigin(row: RunnerEntity | QueuedLaunchEntity): RunnerOrigin {
+function toOrigin(row: RunnerReplyRow | QueuedLaunchEntity): RunnerOrigin {
   return {
     cwd: row.cwd,
     resumedFrom: row.resumedFrom,
@@ -390,8 +402,9 @@ class TypeOrmQueuedLaunchRepository implements QueuedLaunchRepository {
 }
 
 /**
- * Runner replies' reads in one round trip: the runner row with its project's name and its planned
- * restart joined (the API's `runners.get` / `runners.list`), instead of one query for each.
+ * Runner replies' reads in one round trip: the runner row (the columns a reply shows) with its
+ * project's name and its planned restart joined (the API's `runners.get` / `runners.list`),
+ * instead of one query for each.
  */
 class TypeOrmRunnerViewRepository implements RunnerViewRepository {
   constructor(private readonly manager: EntityManager) {}
@@ -402,7 +415,7 @@ class TypeOrmRunnerViewRepository implements RunnerViewRepository {
     return view ?? null;
   }
 
-  async list(filter: RunnerListFilter): Promise<RunnerView[]> {
+  async list(filter: RunnerPageFilter): Promise<RunnerView[]> {
     const conditions: string[] = [];
     const params: unknown[] = [];
     if (filter.projectId !== undefined) {
@@ -413,6 +426,14 @@ class TypeOrmRunnerViewRepository implements RunnerViewRepository {
       params.push([...filter.states]);
       conditions.push(`"r"."state" = ANY($${params.length}::text[])`);
     }
+    if (filter.after !== undefined) {
+      if (!UUID.test(filter.after)) return [];
+      // The cursor runner's own (created_at, id), exact to the microsecond; none: no rows.
+      params.push(filter.after);
+      conditions.push(
+        `("r"."created_at", "r"."id") < (SELECT "c"."created_at", "c"."id" FROM runner.runners "c" WHERE "c"."id" = $${params.length})`,
+      );
+    }
     params.push(filter.limit);
     const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
     return this.query(
@@ -421,8 +442,16 @@ class TypeOrmRunnerViewRepository implements RunnerViewRepository {
     );
   }
 
+  async exists(id: string): Promise<boolean> {
+    if (!UUID.test(id)) return false;
+    const rows = await this.manager.query<unknown[]>(`SELECT 1 FROM runner.runners WHERE id = $1`, [
+      id,
+    ]);
+    return rows.length > 0;
+  }
+
   private async query(tail: string, params: unknown[]): Promise<RunnerView[]> {
-    const runners = entityColumns(this.manager, RunnerEntity, 'r');
+    const runners = entityColumns(this.manager, RunnerEntity, 'r', NOT_IN_REPLIES);
     const restarts = entityColumns(this.manager, PlannedRestartEntity, 'pr');
     const rows = await this.manager.query<Array<Record<string, unknown>>>(
       `SELECT ${runners.select}, "p"."name" AS "p.name", ${restarts.select}
@@ -435,7 +464,7 @@ class TypeOrmRunnerViewRepository implements RunnerViewRepository {
     return rows.map((row) => {
       const restart = restarts.hydrate(row);
       return {
-        runner: toRunner(runners.hydrate(row)!),
+        runner: toRunnerReplyFields(runners.hydrate(row)!),
         projectName: (row['p.name'] as string | null) ?? null,
         restart: restart ? toPlannedRestart(restart) : null,
       };

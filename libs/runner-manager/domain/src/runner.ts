@@ -152,11 +152,17 @@ export function runnerAlreadyEnded(runner: Pick<Runner, 'id' | 'state'>): Runner
   );
 }
 
+/**
+ * What a runner's reply shows of it: everything but its token hash, the sequence number of its
+ * last heartbeat and its session's result (read for the API without them).
+ */
+export type RunnerReplyFields = Omit<Runner, 'tokenHash' | 'lastHeartbeatSeq' | 'sessionResult'>;
+
 const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
 
 /** The runner as the API shows it, with the restart planned after it ended, if any. */
 export function toRunnerReply(
-  runner: Runner,
+  runner: RunnerReplyFields,
   project: Pick<Project, 'id' | 'name'>,
   restart: PlannedRestart | null = null,
 ): RunnerReply {

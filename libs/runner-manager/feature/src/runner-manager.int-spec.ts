@@ -346,4 +346,44 @@ describe('runner-manager use cases on PostgreSQL', () => {
       'runner.stopped',
     ]);
   });
+
+  it("lists a project's runners in pages that follow nextCursor, and refuses an unknown cursor", async () => {
+    await project('paged', 10);
+    for (let i = 0; i < 5; i++) {
+      await new LaunchRunner(depsA).execute(
+        { project: 'paged', mode: 'headless', queue: false },
+        ctx,
+      );
+    }
+    const queries = new RunnerQueries(depsA);
+    const all = await queries.list({ project: 'paged', limit: 500 });
+    expect(all.runners).toHaveLength(5);
+    expect(all.nextCursor).toBeNull();
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    const cursors: Array<string | null | undefined> = [];
+    do {
+      const page = await queries.list({
+        project: 'paged',
+        limit: 2,
+        ...(cursor ? { cursor } : {}),
+      });
+      seen.push(...page.runners.map((r) => r.id));
+      cursors.push(page.nextCursor);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    expect(seen).toEqual(all.runners.map((r) => r.id));
+    expect(cursors).toEqual([seen[1], seen[3], null]);
+
+    const exact = await queries.list({ project: 'paged', limit: 5 });
+    expect(exact.nextCursor).toBeNull();
+    const last = await queries.list({ project: 'paged', limit: 2, cursor: seen[4]! });
+    expect(last).toEqual({ runners: [], nextCursor: null });
+    const unknown = queries.list({ limit: 2, cursor: '00000000-0000-4000-8000-00000000ffff' });
+    await expect(unknown).rejects.toMatchObject({
+      code: RunnerErrorCode.ValidationFailed,
+      details: { issues: [expect.objectContaining({ field: 'cursor' })] },
+    });
+  });
 });

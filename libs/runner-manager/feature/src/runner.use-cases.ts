@@ -112,7 +112,6 @@ export class LaunchRunner {
     };
   }
 
-
   private async decide(
     request: LaunchRunnerRequest,
     reservation: (GrantedBudget & { readonly projectId: string }) | null,
@@ -324,7 +323,11 @@ export class RunnerQueries {
     });
   }
 
-  /** One query for the page (plus the project's lookup when filtered by project). */
+  /**
+   * One query for the page (plus the project's lookup when filtered by project). It reads one
+   * runner more than `limit` to know whether a next page exists. A `cursor` naming no runner is
+   * a ValidationFailed on `cursor` (checked only when its page came back empty).
+   */
   list(request: ListRunnersRequest): Promise<RunnerListReply> {
     return this.deps.store.read(async (reads) => {
       const project =
@@ -332,9 +335,22 @@ export class RunnerQueries {
       const views = await reads.views.list({
         ...(project === undefined ? {} : { projectId: project.id }),
         ...(request.states === undefined ? {} : { states: request.states }),
-        limit: request.limit,
+        ...(request.cursor === undefined ? {} : { after: request.cursor }),
+        limit: request.limit + 1,
       });
-      return { runners: views.map(replyOfView) };
+      if (views.length === 0 && request.cursor !== undefined) {
+        if (!(await reads.views.exists(request.cursor))) {
+          throw RunnerException.validationFailed([
+            { field: 'cursor', message: `no runner ${request.cursor}: not a nextCursor` },
+          ]);
+        }
+      }
+      const more = views.length > request.limit;
+      const page = more ? views.slice(0, request.limit) : views;
+      return {
+        runners: page.map(replyOfView),
+        nextCursor: more ? page[page.length - 1]!.runner.id : null,
+      };
     });
   }
 

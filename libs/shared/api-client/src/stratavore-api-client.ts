@@ -179,6 +179,10 @@ export interface ListRunnersFilter {
   readonly project?: string;
   /** Sent comma-separated as `state`. */
   readonly states?: readonly RunnerState[];
+  /** Runners in the page (1-500); the gateway's default is 50. */
+  readonly limit?: number;
+  /** The previous page's `nextCursor`. */
+  readonly cursor?: string;
 }
 
 /** Query of `GET /api/v1/runners/:id/logs`. */
@@ -345,6 +349,8 @@ export class StratavoreApiClient implements HeartbeatClient {
       query: {
         project: filter.project,
         state: filter.states && filter.states.length > 0 ? filter.states.join(',') : undefined,
+        limit: filter.limit === undefined ? undefined : String(filter.limit),
+        cursor: filter.cursor,
       },
       schema: runnerListAnswerSchema,
     });

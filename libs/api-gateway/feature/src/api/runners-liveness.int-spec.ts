@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import {
   HEARTBEAT_INGEST_SERVICE,
+  RunnerErrorCode,
   type RunnerListReply,
   type RunnerLiveness,
   type RunnerReply,
@@ -10,38 +11,7 @@ import {
 import { createTestDatabase, type TestDatabase } from '@stratavore/testing';
 
 import { FakeResponder, type GatewayUnderTest, startGateway } from '../api-gateway.test-support';
-
-const PROJECT = { id: '11111111-1111-4111-8111-111111111111', name: 'alpha' };
-const NOW = '2026-11-24T10:00:00.000Z';
-const ZERO = { inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0 };
-
-/** A runner as runner-manager sends it: no liveness of its own beyond what it recorded. */
-function runnerReply(overrides: Partial<RunnerReply> = {}): RunnerReply {
-  return {
-    id: randomUUID(),
-    project: PROJECT,
-    state: 'running',
-    desiredState: 'run',
-    mode: 'headless',
-    command: ['claude'],
-    prompt: null,
-    pid: 3030,
-    agentPid: 3000,
-    host: 'h1',
-    exitCode: null,
-    signal: null,
-    failureReason: null,
-    sessionId: null,
-    createdAt: NOW,
-    startedAt: NOW,
-    endedAt: null,
-    lastHeartbeatAt: null,
-    cpuPercent: null,
-    memoryBytes: null,
-    tokens: ZERO,
-    ...overrides,
-  };
-}
+import { runnerReply } from './runner-reply.test-support';
 
 function liveness(runnerId: string, overrides: Partial<RunnerLiveness> = {}): RunnerLiveness {
   return {
@@ -188,6 +158,57 @@ describe('runner routes merge liveness from heartbeat-ingest', () => {
 
     expect(listed.json).toStrictEqual({ runners: [full] });
     expect(got.json).toStrictEqual(full);
+  });
+
+  it('passes limit and cursor to runner-manager and writes its nextCursor', async () => {
+    const page = [runnerReply(), runnerReply()];
+    const after = randomUUID();
+    gateway.runnerManager
+      .expect('runners.list', () => ({ runners: page, nextCursor: page[1]!.id }))
+      .expect('runners.list', () => ({ runners: [], nextCursor: null }));
+    heartbeatIngest.expect('liveness.get', () => ({ runners: [] }));
+
+    const first = await call<RunnerListReply>('GET', `/api/v1/runners?limit=2`, viewer);
+    const last = await call<RunnerListReply>('GET', `/api/v1/runners?cursor=${after}`, viewer);
+    const bad = await call<{ message: string }>('GET', '/api/v1/runners?cursor=page-2', viewer);
+
+    expect(gateway.runnerManager.received.map((r) => r.payload)).toEqual([
+      { limit: 2 },
+      { limit: 50, cursor: after },
+    ]);
+    expect(first.json).toStrictEqual({ runners: page, nextCursor: page[1]!.id });
+    expect(last.json).toStrictEqual({ runners: [], nextCursor: null });
+    expect(bad.status).toBe(400);
+    expect(bad.json.message).toContain('cursor');
+  });
+
+  it('answers 502 for a malformed page or runner, and 404 for an unknown runner', async () => {
+    const runner = runnerReply();
+    const missing = randomUUID();
+    gateway.runnerManager
+      .expect('runners.list', () => ({ runners: [{ ...runner, tokens: undefined }] }))
+      .expect('runners.get', () => ({ ...runner, state: 'asleep' }))
+      .expect('runners.get', () => {
+        throw Object.assign(new Error(`runner ${missing} not found`), {
+          code: RunnerErrorCode.RunnerNotFound,
+        });
+      });
+    // A runner's liveness is asked for together with the runner.
+    heartbeatIngest
+      .expect('liveness.get', () => ({ runners: [liveness(runner.id)] }))
+      .expect('liveness.get', () => ({ runners: [] }));
+
+    const page = await call<{ code: string }>('GET', '/api/v1/runners', viewer);
+    const one = await call<{ code: string }>('GET', `/api/v1/runners/${runner.id}`, viewer);
+    const unknown = await call<{ code: string }>('GET', `/api/v1/runners/${missing}`, viewer);
+
+    expect([page.status, page.json.code]).toEqual([502, 'UPSTREAM_ERROR']);
+    expect([one.status, one.json.code]).toEqual([502, 'UPSTREAM_ERROR']);
+    expect(unknown.status).toBe(404);
+    expect(heartbeatIngest.received.map((r) => r.payload)).toEqual([
+      { runnerIds: [runner.id] },
+      { runnerIds: [missing] },
+    ]);
   });
 
   it('asks nothing of heartbeat-ingest for an empty list', async () => {

@@ -68,12 +68,16 @@ export class RunnersController {
     return result;
   }
 
-  /** `?project=<name>&state=running,pending&limit=50`; liveness from heartbeat-ingest merged. */
+  /**
+   * `?project=<name>&state=running,pending&limit=50&cursor=<nextCursor>`: a page of runners
+   * (default 50), newest first, with liveness from heartbeat-ingest merged and the next page's
+   * `nextCursor` (`null` on the last page).
+   */
   @Get('runners')
   @RequiredScope('viewer')
   @SerializeReply(runnerListReplySchema)
   async list(@Query() query: Record<string, unknown>): Promise<RunnerListReply> {
-    const { project, state, limit, ...rest } = query;
+    const { project, state, limit, cursor, ...rest } = query;
     const states = queryString(state);
     const payload = parseAtEdge(
       listRunnersRequestSchema,
@@ -82,20 +86,27 @@ export class RunnersController {
         ...(project === undefined ? {} : { project: queryString(project) }),
         ...(states === undefined ? {} : { states: states.split(',').map((s) => s.trim()) }),
         ...(limit === undefined ? {} : { limit: queryNumber(limit) }),
+        ...(cursor === undefined ? {} : { cursor: queryString(cursor) }),
       },
       'query',
     );
-    const { runners } = await this.runnerManager.request('runners.list', payload);
-    return { runners: await this.liveness.enrich(runners) };
+    const { runners, nextCursor } = await this.runnerManager.request('runners.list', payload);
+    return {
+      runners: await this.liveness.enrich(runners),
+      ...(nextCursor === undefined ? {} : { nextCursor }),
+    };
   }
 
-  /** The runner with liveness from heartbeat-ingest merged. */
+  /** The runner with liveness from heartbeat-ingest merged (both asked for at once). */
   @Get('runners/:id')
   @RequiredScope('viewer')
   @SerializeReply(runnerReplySchema)
-  async get(@Param('id') id: string): Promise<RunnerReply> {
+  get(@Param('id') id: string): Promise<RunnerReply> {
     const payload = parseAtEdge(getRunnerRequestSchema, { runner: id }, 'path');
-    return this.liveness.enrichOne(await this.runnerManager.request('runners.get', payload));
+    return this.liveness.enrichPending(
+      payload.runner,
+      this.runnerManager.request('runners.get', payload),
+    );
   }
 
   /**

@@ -7,6 +7,8 @@ import {
   launchRunnerRequestSchema,
   projectListReplySchema,
   projectReplySchema,
+  RUNNER_LIST_DEFAULT_LIMIT,
+  RUNNER_LIST_MAX_LIMIT,
   RUNNER_LOG_DEFAULT_LIMIT_BYTES,
   RUNNER_LOG_MAX_LIMIT_BYTES,
   RUNNER_LOG_MAX_TAIL_LINES,
@@ -201,11 +203,22 @@ export const gatewayRouteDocs: readonly RouteDoc[] = [
       {
         name: 'limit',
         in: 'query',
-        description: '1..500, default 100',
+        description: `Runners in the page, 1..${RUNNER_LIST_MAX_LIMIT}, default ${RUNNER_LIST_DEFAULT_LIMIT}`,
         schema: { type: 'integer' },
       },
+      {
+        name: 'cursor',
+        in: 'query',
+        description: "The previous page's nextCursor: the page that follows it (same filters)",
+        schema: { type: 'string', format: 'uuid' },
+      },
     ],
-    responses: { 200: { description: 'Runners', schema: runnerListReplySchema } },
+    responses: {
+      200: {
+        description: 'A page of runners, newest first; nextCursor is null on the last page',
+        schema: runnerListReplySchema,
+      },
+    },
   },
   {
     method: 'get',

@@ -102,7 +102,14 @@ export const runnerReplySchema = z.object({
   worktree: runnerWorktreeSchema.nullable().optional(),
 });
 
-export const runnerListReplySchema = z.object({ runners: z.array(runnerReplySchema) });
+export const runnerListReplySchema = z.object({
+  runners: z.array(runnerReplySchema),
+  /**
+   * Where the next page starts (`cursor` of the next request); `null`: this page is the last.
+   * Always sent by runner-manager; optional so that a client reads a reply of an older one.
+   */
+  nextCursor: z.uuid().nullable().optional(),
+});
 
 export const queuedLaunchReplySchema = z.object({
   id: z.uuid(),

@@ -229,13 +229,24 @@ export const attachRunnerRequestSchema = z.strictObject({
   estimateUsd: estimateUsdSchema.optional(),
 });
 
+/** Runners in one page of `runners.list` when the request names no `limit`. */
+export const RUNNER_LIST_DEFAULT_LIMIT = 50;
+/** Most runners one page of `runners.list` may hold. */
+export const RUNNER_LIST_MAX_LIMIT = 500;
+
+const runnerIdSchema = z.uuid({ error: 'expected a runner id (uuid)' });
+
+/**
+ * A page of runners, newest first (`createdAt`, then id, descending). `cursor` is the
+ * `nextCursor` of the previous page: the page then starts after that runner, with the same
+ * filters.
+ */
 export const listRunnersRequestSchema = z.strictObject({
   project: projectRefSchema.optional(),
   states: z.array(runnerStateSchema).min(1).optional(),
-  limit: z.number().int().min(1).max(500).default(100),
+  limit: z.number().int().min(1).max(RUNNER_LIST_MAX_LIMIT).default(RUNNER_LIST_DEFAULT_LIMIT),
+  cursor: z.uuid({ error: 'expected the nextCursor of a previous page' }).optional(),
 });
-
-const runnerIdSchema = z.uuid({ error: 'expected a runner id (uuid)' });
 
 export const getRunnerRequestSchema = z.strictObject({ runner: runnerIdSchema });
 

@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+
+import { type RunnerReply } from '@stratavore/contracts';
+
+export const TEST_PROJECT = { id: '11111111-1111-4111-8111-111111111111', name: 'alpha' };
+export const TEST_NOW = '2026-11-24T10:00:00.000Z';
+export const ZERO_TOKENS = {
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheCreationTokens: 0,
+  cacheReadTokens: 0,
+};
+
+/** A runner as runner-manager sends it: no liveness of its own beyond what it recorded. */
+export function runnerReply(overrides: Partial<RunnerReply> = {}): RunnerReply {
+  return {
+    id: randomUUID(),
+    project: TEST_PROJECT,
+    state: 'running',
+    desiredState: 'run',
+    mode: 'headless',
+    command: ['claude'],
+    prompt: null,
+    pid: 3030,
+    agentPid: 3000,
+    host: 'h1',
+    exitCode: null,
+    signal: null,
+    failureReason: null,
+    sessionId: null,
+    createdAt: TEST_NOW,
+    startedAt: TEST_NOW,
+    endedAt: null,
+    lastHeartbeatAt: null,
+    cpuPercent: null,
+    memoryBytes: null,
+    tokens: ZERO_TOKENS,
+    ...overrides,
+  };
+}
