@@ -270,6 +270,7 @@ async function main(): Promise<number> {
   const cpu = startCpuMeter(meteredGroups);
   const from = Date.now() - spawnedAt + WARMUP_MS;
   const countersBefore = await daemon.databaseCounters();
+  await daemon.eventLoopDelay(); // resets the daemon's histogram: the next read covers the loop
   const result = await runLoad({
     baseUrl: daemon.url,
     targets,
@@ -280,8 +281,9 @@ async function main(): Promise<number> {
   const cpuReport = cpu.stop([{ name: 'load generator', percent: result.generatorCpuPercent }]);
   const openCounters = perCheck(countersBefore, await daemon.databaseCounters(), result.answered);
   console.log(`POST ${path} @ ${RATE}/s: ${latencyLine(result.latency)} from the due time`);
+  const loopDelay = await daemon.eventLoopDelay();
   console.log(
-    `  service time ${latencyLine(result.serviceLatency)}; ${result.sockets} connections; generator lag p99 ${result.generatorLagP99Ms.toFixed(1)} ms`,
+    `  service time ${latencyLine(result.serviceLatency)}; ${result.sockets} connections; generator lag p99 ${result.generatorLagP99Ms.toFixed(1)} ms; daemon event-loop delay (warm-up included) p99 ${loopDelay.p99Ms.toFixed(1)} ms, max ${loopDelay.maxMs.toFixed(1)} ms`,
   );
   console.log(`  ${cpuLine(cpuReport)}`);
   console.log(`  ${countersLine(openCounters, 'check')}`);

@@ -103,6 +103,24 @@ export class BenchDaemon {
   }
 
   /**
+   * The daemon's event-loop delay since the previous scrape of its `/metrics` (prom-client's
+   * default `nodejs_eventloop_lag_*` gauges, whose histogram resets at every scrape), in ms:
+   * call it once before a phase and once after, and the second answer covers the phase.
+   */
+  async eventLoopDelay(): Promise<{ readonly p99Ms: number; readonly maxMs: number }> {
+    const text = await (await fetch(`${this.url}/metrics`)).text();
+    const gauge = (name: string): number => {
+      const match = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
+      if (!match) throw new Error(`the daemon's /metrics has no ${name}`);
+      return Number(match[1]) * 1000;
+    };
+    return {
+      p99Ms: gauge('nodejs_eventloop_lag_p99_seconds'),
+      maxMs: gauge('nodejs_eventloop_lag_max_seconds'),
+    };
+  }
+
+  /**
    * Starts the daemon with `env` over the defaults and waits until its CLI config carries its
    * URL and the admin key. `extraNodeArgs` go before the entry point (`--cpu-prof`, ...).
    */
