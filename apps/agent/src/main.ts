@@ -1,16 +1,17 @@
 // First: every module after this one compiles with the V8 code cache (compile-cache.ts).
 import './install-compile-cache';
 
+// The light entry point: no Claude Code adapter, no zod before the first heartbeat.
 import {
   AGENT_USAGE,
   AgentErrorCode,
   AgentException,
+  deferredPinoLogger,
+  isConfigError,
   loadAgentConfig,
   parseAgentArgs,
   runAgent,
-} from '@stratavore/agent';
-import { ConfigError } from '@stratavore/config';
-import { createLogger } from '@stratavore/logging';
+} from '@stratavore/agent/detached';
 
 const EXIT_USAGE = 2;
 const EXIT_CONFIG = 78; // EX_CONFIG
@@ -35,7 +36,7 @@ async function main(): Promise<number> {
   try {
     config = loadAgentConfig(process.env);
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (isConfigError(error)) {
       process.stderr.write(`${error.message}\n`);
       return EXIT_CONFIG;
     }
@@ -43,11 +44,12 @@ async function main(): Promise<number> {
   }
 
   // stderr: the child's output goes to its log file, the agent's own lines to the launcher.
-  const logger = createLogger({
+  // pino is loaded after the first heartbeat (DeferredLogger); the lines before it keep their time.
+  const logger = deferredPinoLogger({
     level: config.STRATAVORE_AGENT_LOG_LEVEL,
-    service: 'stratavore-agent',
+    runnerId: config.STRATAVORE_RUNNER_ID,
     destination: process.stderr,
-  }).child({ runnerId: config.STRATAVORE_RUNNER_ID });
+  });
 
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
@@ -57,9 +59,20 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
-  const outcome = await runAgent({ args: parsed, config, logger, stopSignal: stop.signal });
-  logger.info({ exitCode: outcome.exitCode, finalReport: outcome.finalReport }, 'agent done');
-  return outcome.exitCode;
+  try {
+    const outcome = await runAgent({
+      args: parsed,
+      config,
+      logger,
+      stopSignal: stop.signal,
+      onFirstHeartbeat: () => logger.start(),
+    });
+    logger.info({ exitCode: outcome.exitCode, finalReport: outcome.finalReport }, 'agent done');
+    return outcome.exitCode;
+  } finally {
+    // Every line is written before the agent exits, with or without a heartbeat.
+    logger.start();
+  }
 }
 
 main().then(

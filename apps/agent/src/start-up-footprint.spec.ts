@@ -36,6 +36,11 @@ function packageOf(file: string): string | null {
   return /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? null;
 }
 
+/** The modules whose path starts with one of `prefixes`. */
+function modulesUnder(modules: readonly string[], prefixes: readonly string[]): string[] {
+  return modules.filter((file) => prefixes.some((prefix) => file.startsWith(prefix)));
+}
+
 describe('the agent at start-up', () => {
   let modules: string[];
 
@@ -45,23 +50,33 @@ describe('the agent at start-up', () => {
 
   it('loads its own code and the light entry points only', () => {
     expect(modules).toContain('apps/agent/src/main.ts');
-    expect(modules).toContain('libs/shared/logging/src/index.ts');
-    expect(modules).toContain('libs/shared/contracts/src/heartbeat/index.ts');
+    // Proof that the list is the agent's: the heartbeat client it reports with.
     expect(modules).toContain('libs/shared/api-client/src/heartbeat/index.ts');
-    const heavyEntries = modules.filter((file) =>
-      [
+    expect(modules).toContain('libs/agent/feature/src/detached-agent.ts');
+    expect(
+      modulesUnder(modules, [
         'libs/shared/observability/',
         'libs/shared/contracts/src/index.ts',
         'libs/shared/api-client/src/index.ts',
-      ].some((heavy) => file.startsWith(heavy)),
-    );
-    expect(heavyEntries).toEqual([]);
-    const otherContracts = modules.filter(
-      (file) =>
-        file.startsWith('libs/shared/contracts/') &&
-        !file.startsWith('libs/shared/contracts/src/heartbeat/'),
-    );
-    expect(otherContracts).toEqual([]);
+        'libs/agent/feature/src/index.ts',
+      ]),
+    ).toEqual([]);
+  });
+
+  it('loads no zod: no contract schema, config schema or Claude Code adapter before it reports', () => {
+    // Each of these builds zod schemas at load; they are loaded when needed (a configuration
+    // problem, STRATAVORE_CLAUDE_PRICING, an answer other than the usual 200, a Claude command).
+    expect(
+      modulesUnder(modules, [
+        'libs/shared/contracts/',
+        'libs/shared/config/',
+        'libs/shared/claude-code/',
+        'libs/shared/api-client/src/json-request.ts',
+        'libs/agent/feature/src/agent-config.schema.ts',
+        'libs/agent/feature/src/claude-',
+      ]),
+    ).toEqual([]);
+    expect(new Set(modules.map(packageOf))).not.toContain('zod');
   });
 
   it('loads no NestJS, rxjs or Prometheus client', () => {
@@ -72,6 +87,13 @@ describe('the agent at start-up', () => {
         ['rxjs', 'prom-client', 'reflect-metadata', '@willsoto/nestjs-prometheus'].includes(name),
     );
     expect(heavy).toEqual([]);
-    expect(packages).toContain('pino');
+  });
+
+  it('loads no pino: its logger is created after the first heartbeat', () => {
+    expect(modulesUnder(modules, ['libs/shared/logging/'])).toEqual([]);
+    const packages = new Set(modules.map(packageOf));
+    expect(['pino', 'sonic-boom', 'thread-stream'].filter((name) => packages.has(name))).toEqual(
+      [],
+    );
   });
 });

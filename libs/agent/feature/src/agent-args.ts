@@ -1,6 +1,5 @@
-import { duration } from '@stratavore/config';
-
 import { AgentErrorCode, AgentException } from './agent.exception';
+import { parseDurationMs } from './duration';
 
 /** What the command line asks of the agent. */
 export interface AgentArgs {
@@ -45,8 +44,6 @@ const DURATION_FLAGS = {
 } as const;
 type DurationFlag = keyof typeof DURATION_FLAGS;
 type DurationKey = (typeof DURATION_FLAGS)[DurationFlag]['key'];
-
-const durationSchema = duration();
 
 /**
  * Parses `[options] -- <command...>` (the `--` may be left out when the command does not start
@@ -95,15 +92,15 @@ function isDurationFlag(name: string): name is DurationFlag {
 }
 
 function parseDuration(flag: DurationFlag, raw: string): number {
-  const parsed = durationSchema.safeParse(raw);
-  if (!parsed.success) {
+  const parsed = parseDurationMs(raw);
+  if (parsed === null) {
     throw usageError(`${flag}: expected a duration such as 500ms, 10s or 5m; given "${raw}"`);
   }
   const { minMs } = DURATION_FLAGS[flag];
-  if (parsed.data < minMs) {
+  if (parsed < minMs) {
     throw usageError(`${flag}: expected at least ${minMs}ms; given "${raw}"`);
   }
-  return parsed.data;
+  return parsed;
 }
 
 function usageError(message: string): AgentException {

@@ -1,84 +1,115 @@
 import { isAbsolute } from 'node:path';
 
-import {
-  ClaudeCodeException,
-  type PricingTable,
-  resolvePricingTable,
-} from '@stratavore/claude-code';
-import { bool, duration, type Environment, loadConfig, logLevel, url } from '@stratavore/config';
-import { z } from 'zod';
+import { type ConfigError, type Environment } from '@stratavore/config';
 
-/** JSON pricing overrides (docs/claude-code.md) resolved against the shipped table. */
-const claudePricing = () =>
-  z
-    .string()
-    .transform((raw, ctx): PricingTable => {
-      let value: unknown;
-      try {
-        value = JSON.parse(raw);
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'expected a JSON object of pricing overrides' });
-        return z.NEVER;
-      }
-      try {
-        return resolvePricingTable(value);
-      } catch (error) {
-        if (!(error instanceof ClaudeCodeException)) throw error;
-        for (const issue of error.details?.issues ?? []) {
-          ctx.addIssue({ code: 'custom', message: `${issue.field}: ${issue.message}` });
-        }
-        return z.NEVER;
-      }
-    })
-    .optional();
+import { type agentConfigSchema } from './agent-config.schema';
+import { parseDurationMs } from './duration';
 
-/** The agent's environment, as the launcher sets it. */
-export const agentConfigSchema = z.object({
-  /** `STRATAVORE_RUNNER_ID`: the runner this agent reports for. */
-  STRATAVORE_RUNNER_ID: z.uuid(),
-  /** `STRATAVORE_RUNNER_TOKEN`: bearer token for heartbeat-ingest; never printed, never passed on. */
-  STRATAVORE_RUNNER_TOKEN: z.string().min(1),
-  /** `STRATAVORE_HEARTBEAT_URL`: base URL of heartbeat-ingest (or the daemon). */
-  STRATAVORE_HEARTBEAT_URL: url(['http', 'https']),
-  /** `STRATAVORE_LOG_DIR`: absolute directory for `<runner-id>.log`. */
-  STRATAVORE_LOG_DIR: z
-    .string()
-    .refine((value) => isAbsolute(value), { error: 'expected an absolute directory path' }),
-  /** `STRATAVORE_AGENT_LOG_LEVEL`: the agent's own log level. Default `info`. */
-  STRATAVORE_AGENT_LOG_LEVEL: logLevel().default('info'),
-  /**
-   * `STRATAVORE_CLAUDE_PRICING`: JSON overrides of the Claude pricing table the agent prices
-   * sessions with (`{"models":[{"id":"claude-sonnet-4-5","rates":{...}}]}`). Default: the table
-   * shipped with `@stratavore/claude-code`.
-   */
-  STRATAVORE_CLAUDE_PRICING: claudePricing(),
-  /**
-   * `STRATAVORE_PROMPT`: the runner's prompt, written to the child's stdin (then closed); the
-   * child does not see the variable. Unset: stdin is /dev/null.
-   */
-  STRATAVORE_PROMPT: z.string().optional(),
-  /**
-   * `STRATAVORE_TRANSCRIPT_URL`: base URL of session-store for transcript uploads. Default the
-   * heartbeat URL (the single-node daemon serves both).
-   */
-  STRATAVORE_TRANSCRIPT_URL: url(['http', 'https']).optional(),
-  /** `STRATAVORE_TRANSCRIPT_UPLOAD`: `false` keeps Claude transcripts on this machine only. */
-  STRATAVORE_TRANSCRIPT_UPLOAD: bool().optional(),
-  /** `STRATAVORE_TRANSCRIPT_INTERVAL`: between uploads of changed transcripts. Default 1m. */
-  STRATAVORE_TRANSCRIPT_INTERVAL: duration()
-    .refine((ms) => ms >= 1_000, { error: 'expected at least 1s' })
-    .optional(),
-  /** `STRATAVORE_TRANSCRIPT_FINAL_TIMEOUT`: how long the last upload may retry. Default 1m. */
-  STRATAVORE_TRANSCRIPT_FINAL_TIMEOUT: duration().optional(),
-});
+// `z.output` without importing zod's value: this file is on the agent's way to its first heartbeat.
+export type AgentConfig = ReturnType<(typeof agentConfigSchema)['parse']>;
 
-export type AgentConfig = z.output<typeof agentConfigSchema>;
+const LOG_LEVELS: ReadonlySet<string> = new Set([
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+]);
+const TRUE_WORDS = new Set(['true', '1', 'yes']);
+const FALSE_WORDS = new Set(['false', '0', 'no']);
+// zod's `z.uuid()` pattern without its two special values (those take the schema's path).
+const UUID =
+  /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$/;
 
 /**
  * Validates the agent's environment.
  *
+ * A usual environment is checked by hand, without zod (~40 ms of CPU to load on the agent's way
+ * to its first heartbeat, docs/benchmarks.md, "launch"); anything that check does not accept
+ * for certain (a problem to report, or `STRATAVORE_CLAUDE_PRICING`, which the pricing schema
+ * resolves) goes through `agentConfigSchema`, so the result and every error are the schema's.
+ *
  * @throws ConfigError naming every missing or invalid variable at once (the token hidden).
  */
 export function loadAgentConfig(env: Environment): AgentConfig {
-  return loadConfig(agentConfigSchema, env, { app: 'stratavore-agent' });
+  const config = usualAgentConfig(env);
+  if (config !== null) return config;
+  // Loaded here only: see above. A dynamic import would make this function asynchronous.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { loadAgentConfigWithSchema } = require('./agent-config.schema') as {
+    loadAgentConfigWithSchema: (env: Environment) => AgentConfig;
+  };
+  return loadAgentConfigWithSchema(env);
+}
+
+/** True for the error `loadAgentConfig` throws (without loading `@stratavore/config`). */
+export function isConfigError(error: unknown): error is ConfigError {
+  return error instanceof Error && error.name === 'ConfigError' && 'problems' in error;
+}
+
+/** What `agentConfigSchema` gives for `env` when every value is one it surely accepts, else null. */
+function usualAgentConfig(env: Environment): AgentConfig | null {
+  const runnerId = env.STRATAVORE_RUNNER_ID;
+  const token = env.STRATAVORE_RUNNER_TOKEN;
+  const heartbeatUrl = env.STRATAVORE_HEARTBEAT_URL;
+  const logDir = env.STRATAVORE_LOG_DIR;
+  const logLevel = env.STRATAVORE_AGENT_LOG_LEVEL?.trim().toLowerCase() ?? 'info';
+  if (
+    runnerId === undefined ||
+    !UUID.test(runnerId) ||
+    token === undefined ||
+    token.length === 0 ||
+    !isHttpUrl(heartbeatUrl) ||
+    logDir === undefined ||
+    !isAbsolute(logDir) ||
+    !LOG_LEVELS.has(logLevel) ||
+    env.STRATAVORE_CLAUDE_PRICING !== undefined
+  ) {
+    return null;
+  }
+  const config: Record<string, unknown> = {
+    STRATAVORE_RUNNER_ID: runnerId,
+    STRATAVORE_RUNNER_TOKEN: token,
+    STRATAVORE_HEARTBEAT_URL: heartbeatUrl,
+    STRATAVORE_LOG_DIR: logDir,
+    STRATAVORE_AGENT_LOG_LEVEL: logLevel,
+  };
+  if (env.STRATAVORE_PROMPT !== undefined) config.STRATAVORE_PROMPT = env.STRATAVORE_PROMPT;
+  const transcriptUrl = env.STRATAVORE_TRANSCRIPT_URL;
+  if (transcriptUrl !== undefined) {
+    if (!isHttpUrl(transcriptUrl)) return null;
+    config.STRATAVORE_TRANSCRIPT_URL = transcriptUrl;
+  }
+  const upload = env.STRATAVORE_TRANSCRIPT_UPLOAD;
+  if (upload !== undefined) {
+    const word = upload.trim().toLowerCase();
+    if (TRUE_WORDS.has(word)) config.STRATAVORE_TRANSCRIPT_UPLOAD = true;
+    else if (FALSE_WORDS.has(word)) config.STRATAVORE_TRANSCRIPT_UPLOAD = false;
+    else return null;
+  }
+  const interval = env.STRATAVORE_TRANSCRIPT_INTERVAL;
+  if (interval !== undefined) {
+    const ms = parseDurationMs(interval);
+    if (ms === null || ms < 1_000) return null;
+    config.STRATAVORE_TRANSCRIPT_INTERVAL = ms;
+  }
+  const finalTimeout = env.STRATAVORE_TRANSCRIPT_FINAL_TIMEOUT;
+  if (finalTimeout !== undefined) {
+    const ms = parseDurationMs(finalTimeout);
+    if (ms === null) return null;
+    config.STRATAVORE_TRANSCRIPT_FINAL_TIMEOUT = ms;
+  }
+  return config as AgentConfig;
+}
+
+function isHttpUrl(value: string | undefined): value is string {
+  if (value === undefined) return false;
+  try {
+    const protocol = new URL(value).protocol.toLowerCase();
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
 }

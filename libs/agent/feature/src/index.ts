@@ -1,6 +1,7 @@
 export * from './agent.exception';
 export * from './agent-args';
 export * from './agent-config';
+export * from './agent-config.schema';
 export * from './agent-logger';
 export * from './backoff';
 export * from './child-process';
@@ -10,6 +11,7 @@ export * from './claude-hooks';
 export * from './claude-interactive-usage-source';
 export * from './claude-session-activity';
 export * from './claude-transcript-follower';
+export * from './deferred-logger';
 export * from './line-splitter';
 export * from './process-tree-sampler';
 export * from './run-agent';

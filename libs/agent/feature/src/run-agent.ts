@@ -1,18 +1,12 @@
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 import { HttpHeartbeatClient } from '@stratavore/api-client/heartbeat';
-import { transcriptRelativePath } from '@stratavore/claude-code';
 import { SystemClock } from '@stratavore/core';
 
 import { type AgentArgs } from './agent-args';
 import { type AgentConfig } from './agent-config';
 import { type AgentLogger } from './agent-logger';
 import { childEnvironment, NodeChildLauncher } from './child-process';
-import { parseClaudeHeadlessCommand } from './claude-command';
-import { ClaudeHeadlessUsageSource, type TranscriptLocator } from './claude-headless-usage-source';
-import { installClaudeHooks } from './claude-hooks';
 import { ProcfsTreeSampler } from './process-tree-sampler';
 import {
   type AgentOutcome,
@@ -32,6 +26,8 @@ export interface RunAgentOptions {
   readonly logger: AgentLogger;
   /** Aborted on SIGTERM or SIGINT to the agent. */
   readonly stopSignal?: AbortSignal;
+  /** Called once the first heartbeat got its answer or failed (see `RunnerSupervisorOptions`). */
+  readonly onFirstHeartbeat?: () => void;
   /** The child's working directory; default the agent's own (the launcher sets the project path). */
   readonly cwd?: string;
   /** The agent's environment; the child gets it without the runner token. */
@@ -53,14 +49,23 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentOutcome> 
   const { args, config } = options;
   const cwd = options.cwd ?? process.cwd();
   const env = childEnvironment(options.env ?? process.env);
-  const claude = claudeUsageSource(args.command, cwd, env, config, options.logger);
+  // The Claude Code adapter (and the zod schemas it reads stream-json with) is loaded for a
+  // command that may run Claude Code only: a plain command's first heartbeat goes without it.
+  const claudeParts = mayRunClaudeCode(args.command) ? await import('./claude-run') : null;
+  const claude =
+    claudeParts?.claudeUsageSource(args.command, cwd, env, config, options.logger) ?? null;
   if (claude !== null) {
     options.logger.info({ command: args.command[0] }, 'reading Claude Code stream-json for usage');
   }
   const hooks =
-    claude === null
+    claude === null || claudeParts === null
       ? null
-      : await installClaudeHooks(args.command, cwd, (input) => claude.hook(input), options.logger);
+      : await claudeParts.installClaudeHooks(
+          args.command,
+          cwd,
+          (input) => claude.hook(input),
+          options.logger,
+        );
   const deps: RunnerSupervisorDeps = {
     client: new HttpHeartbeatClient({
       baseUrl: config.STRATAVORE_HEARTBEAT_URL,
@@ -93,6 +98,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentOutcome> 
       stopTimeoutMs: args.stopTimeoutMs,
       finalReportTimeoutMs: args.finalReportTimeoutMs,
       stopSignal: options.stopSignal,
+      onFirstHeartbeat: options.onFirstHeartbeat,
     },
     transcripts === null ? deps : { ...deps, launcher: transcripts.launcher },
   ).run();
@@ -112,32 +118,11 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentOutcome> 
   }
 }
 
-/** The Claude headless adapter when the command is `claude -p ... --output-format stream-json`. */
-function claudeUsageSource(
-  command: readonly string[],
-  cwd: string,
-  env: NodeJS.ProcessEnv,
-  config: AgentConfig,
-  logger: AgentLogger,
-): ClaudeHeadlessUsageSource | null {
-  const claude = parseClaudeHeadlessCommand(command);
-  if (claude === null) return null;
-  return new ClaudeHeadlessUsageSource({
-    command: claude,
-    cwd,
-    ...(config.STRATAVORE_CLAUDE_PRICING === undefined
-      ? {}
-      : { pricing: config.STRATAVORE_CLAUDE_PRICING }),
-    locateTranscript: transcriptOnDisk(env),
-    logger,
-  });
-}
-
-/** `$CLAUDE_CONFIG_DIR` (else `~/.claude`) of the child, `projects/<encoded cwd>/<id>.jsonl`. */
-function transcriptOnDisk(env: NodeJS.ProcessEnv): TranscriptLocator {
-  const configDir = env.CLAUDE_CONFIG_DIR ?? join(env.HOME ?? homedir(), '.claude');
-  return (cwd, sessionId) => {
-    const path = join(configDir, transcriptRelativePath(cwd, sessionId));
-    return existsSync(path) ? path : null;
-  };
+/**
+ * False when `command` surely does not run Claude Code: `claudeProgramIndex` of
+ * `@stratavore/claude-code` finds it only in the first or second argument, always with "claude"
+ * in it.
+ */
+function mayRunClaudeCode(command: readonly string[]): boolean {
+  return command.slice(0, 2).some((arg) => /claude/i.test(arg));
 }

@@ -33,6 +33,7 @@ function setUp(options: {
   random?: () => number;
   stopSignal?: AbortSignal;
   finalReportTimeoutMs?: number;
+  onFirstHeartbeat?: () => void;
 }) {
   const clock = new ManualClock('2026-03-01T00:00:00.000Z');
   const scheduler = new ManualScheduler(clock);
@@ -49,6 +50,7 @@ function setUp(options: {
       stopTimeoutMs: 10_000,
       finalReportTimeoutMs: options.finalReportTimeoutMs ?? 300_000,
       stopSignal: options.stopSignal,
+      onFirstHeartbeat: options.onFirstHeartbeat,
     },
     {
       client,
@@ -307,5 +309,16 @@ describe('RunnerSupervisor', () => {
     ]);
     expectValidBodies(t.client.bodies);
     expect(t.outcome()?.exitCode).toBe(127);
+  });
+
+  it('calls onFirstHeartbeat once, when the first heartbeat failed or got its answer', async () => {
+    const calls: number[] = [];
+    const t = setUp({
+      script: [unreachable(), CONTINUE, CONTINUE],
+      onFirstHeartbeat: () => calls.push(t.client.bodies.length),
+    });
+    await t.scheduler.runUntil(() => t.client.bodies.length === 3);
+    expect(calls).toEqual([1]);
+    (t.child as FakeChild).exit({ code: 0, signal: null });
   });
 });

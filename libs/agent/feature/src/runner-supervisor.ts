@@ -42,6 +42,11 @@ export interface RunnerSupervisorOptions {
   readonly backoffCapMs?: number;
   /** Aborting it asks the agent to stop (SIGTERM or SIGINT to the agent). */
   readonly stopSignal?: AbortSignal;
+  /**
+   * Called once, when the first heartbeat (or the final report of a command that never started)
+   * got its answer or failed: the agent loads then what it left out of its start-up.
+   */
+  readonly onFirstHeartbeat?: () => void;
 }
 
 export interface RunnerSupervisorDeps {
@@ -91,6 +96,7 @@ export class RunnerSupervisor {
   private woken = false;
   /** heartbeat-ingest has accepted a heartbeat of this runner (it knows the runner). */
   private accepted = false;
+  private firstHeartbeatDone = false;
 
   constructor(
     private readonly options: RunnerSupervisorOptions,
@@ -279,6 +285,11 @@ export class RunnerSupervisor {
       return { kind: 'delivered', answer };
     } catch (error) {
       return this.classify(error, body.seq, status);
+    } finally {
+      if (!this.firstHeartbeatDone) {
+        this.firstHeartbeatDone = true;
+        this.options.onFirstHeartbeat?.();
+      }
     }
   }
 

@@ -1,8 +1,4 @@
-import {
-  type HeartbeatCounters,
-  type HeartbeatSession,
-  ZERO_HEARTBEAT_COUNTERS,
-} from '@stratavore/contracts/heartbeat';
+import { type HeartbeatCounters, type HeartbeatSession } from '@stratavore/contracts/heartbeat';
 
 /**
  * Where token usage comes from. Counters are cumulative since the runner started; the agent
@@ -25,10 +21,14 @@ export interface UsageSource {
   onChange?(listener: () => void): void;
 }
 
-/** A plain command uses no tokens. */
+/**
+ * A plain command uses no tokens. Its counters are written out rather than taken from the
+ * contracts' `ZERO_HEARTBEAT_COUNTERS`, whose module builds the heartbeat's zod schemas on the
+ * agent's way to its first heartbeat.
+ */
 export class ZeroUsageSource implements UsageSource {
   counters(): HeartbeatCounters {
-    return { ...ZERO_HEARTBEAT_COUNTERS };
+    return { inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0 };
   }
 
   sessionId(): string | null {

@@ -58,4 +58,17 @@ describe('createLogger', () => {
       }),
     ]);
   });
+
+  it('takes the time of each line from the given clock', () => {
+    const { lines, destination } = capture();
+    let now = Date.parse('2026-11-24T10:00:00.123Z');
+    const logger = createLogger({ level: 'info', service: 'svc', destination, now: () => now });
+    logger.info('first');
+    now += 1_000;
+    logger.info('second');
+    expect(lines.map((line) => line.time)).toEqual([
+      '2026-11-24T10:00:00.123Z',
+      '2026-11-24T10:00:01.123Z',
+    ]);
+  });
 });

@@ -11,6 +11,12 @@ export interface CreateLoggerOptions {
   readonly service: string;
   /** Where lines go; standard output by default. */
   readonly destination?: DestinationStream;
+  /**
+   * The clock of each line's `time` (milliseconds since the epoch); `Date.now` by default. A
+   * logger that writes lines logged before it existed gives them their own time (the agent's,
+   * which loads pino after its first heartbeat).
+   */
+  readonly now?: () => number;
 }
 
 /**
@@ -22,7 +28,10 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     {
       level: options.level,
       base: { service: options.service },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp:
+        options.now === undefined
+          ? pino.stdTimeFunctions.isoTime
+          : () => `,"time":"${new Date(options.now?.() ?? Date.now()).toISOString()}"`,
       formatters: { level: (label) => ({ level: label }) },
       mixin: () => {
         const correlationId = currentCorrelationId();
