@@ -1,19 +1,10 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import {
-  AGENT_USAGE,
-  AgentErrorCode,
-  AgentException,
-  loadAgentConfig,
-  parseAgentArgs,
-  runInteractiveAgent,
-} from '@stratavore/agent';
-import { ConfigError } from '@stratavore/config';
+import { runInteractiveAgent } from '@stratavore/agent';
 import { createLogger } from '@stratavore/logging';
 
-const EXIT_USAGE = 2;
-const EXIT_CONFIG = 78; // EX_CONFIG
+import { exitWith, startAgent } from './agent-start';
 
 /**
  * `stratavore-agent` for an attached runner (`stratavore run`): the same arguments and
@@ -24,31 +15,9 @@ const EXIT_CONFIG = 78; // EX_CONFIG
  * terminal (SIGHUP, which reaches the command too) is reported when the command has ended.
  */
 async function main(): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseAgentArgs(process.argv.slice(2));
-  } catch (error) {
-    if (error instanceof AgentException && error.code === AgentErrorCode.InvalidUsage) {
-      process.stderr.write(`stratavore-agent: ${error.message}\n\n${AGENT_USAGE}\n`);
-      return EXIT_USAGE;
-    }
-    throw error;
-  }
-  if (parsed.kind === 'help') {
-    process.stdout.write(`${AGENT_USAGE}\n`);
-    return 0;
-  }
-
-  let config;
-  try {
-    config = loadAgentConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      return EXIT_CONFIG;
-    }
-    throw error;
-  }
+  const start = startAgent(process.argv.slice(2), process.env);
+  if (start.kind === 'exit') return start.code;
+  const { args: parsed, config } = start;
 
   mkdirSync(config.STRATAVORE_LOG_DIR, { recursive: true });
   const logFile = join(config.STRATAVORE_LOG_DIR, `${config.STRATAVORE_RUNNER_ID}.agent.log`);
@@ -79,12 +48,4 @@ async function main(): Promise<number> {
   return outcome.exitCode;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(
-      `stratavore-agent: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exit(1);
-  },
-);
+exitWith(main);

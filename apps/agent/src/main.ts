@@ -2,46 +2,14 @@
 import './install-compile-cache';
 
 // The light entry point: no Claude Code adapter, no zod before the first heartbeat.
-import {
-  AGENT_USAGE,
-  AgentErrorCode,
-  AgentException,
-  deferredPinoLogger,
-  isConfigError,
-  loadAgentConfig,
-  parseAgentArgs,
-  runAgent,
-} from '@stratavore/agent/detached';
+import { deferredPinoLogger, runAgent } from '@stratavore/agent/detached';
 
-const EXIT_USAGE = 2;
-const EXIT_CONFIG = 78; // EX_CONFIG
+import { exitWith, startAgent } from './agent-start';
 
 async function main(): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseAgentArgs(process.argv.slice(2));
-  } catch (error) {
-    if (error instanceof AgentException && error.code === AgentErrorCode.InvalidUsage) {
-      process.stderr.write(`stratavore-agent: ${error.message}\n\n${AGENT_USAGE}\n`);
-      return EXIT_USAGE;
-    }
-    throw error;
-  }
-  if (parsed.kind === 'help') {
-    process.stdout.write(`${AGENT_USAGE}\n`);
-    return 0;
-  }
-
-  let config;
-  try {
-    config = loadAgentConfig(process.env);
-  } catch (error) {
-    if (isConfigError(error)) {
-      process.stderr.write(`${error.message}\n`);
-      return EXIT_CONFIG;
-    }
-    throw error;
-  }
+  const start = startAgent(process.argv.slice(2), process.env);
+  if (start.kind === 'exit') return start.code;
+  const { args: parsed, config } = start;
 
   // stderr: the child's output goes to its log file, the agent's own lines to the launcher.
   // pino is loaded after the first heartbeat (DeferredLogger); the lines before it keep their time.
@@ -75,12 +43,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(
-      `stratavore-agent: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exit(1);
-  },
-);
+exitWith(main);
