@@ -11,6 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import {
+  bashCallTurns,
   claudeCliEnv,
   claudeCodeCliPath,
   type ClaudeSandbox,
@@ -134,19 +135,7 @@ describe('the real Claude Code CLI as the agent of the single-node daemon', () =
   });
 
   it('2. a headless launch runs the CLI, which calls a tool and answers', async () => {
-    standIn.addTurns(
-      {
-        content: [
-          { type: 'text', text: 'I will write the file.' },
-          {
-            type: 'tool_use',
-            name: 'Bash',
-            input: { command: 'echo hello > out.txt', description: 'Write out.txt' },
-          },
-        ],
-      },
-      { content: [{ type: 'text', text: 'Wrote out.txt.' }] },
-    );
+    standIn.addTurns(...bashCallTurns({ preface: 'I will write the file.' }));
     const started = Date.now();
     const launched = await sandbox.cli([
       'launch',
@@ -221,7 +210,10 @@ describe('the real Claude Code CLI as the agent of the single-node daemon', () =
     );
     expect(stored).toMatchObject({
       size: file.length,
-      lineCount: file.toString('utf8').split('\n').filter((line) => line !== '').length,
+      lineCount: file
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => line !== '').length,
     });
     const printed = await sandbox.cli(['sessions', 'transcript', id]);
     expectOk(printed);
@@ -261,21 +253,16 @@ describe('the real Claude Code CLI as the agent of the single-node daemon', () =
     );
   });
 
-  it('6. two runners with --worktree each change their own tree, never the other\'s', async () => {
+  it("6. two runners with --worktree each change their own tree, never the other's", async () => {
     const trees: { runner: RunnerView; path: string; file: string }[] = [];
     // One after the other: the stand-in serves one script, in order, to whoever asks.
     for (const file of ['left.txt', 'right.txt']) {
       standIn.addTurns(
-        {
-          content: [
-            {
-              type: 'tool_use',
-              name: 'Bash',
-              input: { command: `echo ${file} > ${file}`, description: `Write ${file}` },
-            },
-          ],
-        },
-        { content: [{ type: 'text', text: `Wrote ${file}.` }] },
+        ...bashCallTurns({
+          command: `echo ${file} > ${file}`,
+          description: `Write ${file}`,
+          reply: `Wrote ${file}.`,
+        }),
       );
       const launched = await sandbox.cli([
         'launch',

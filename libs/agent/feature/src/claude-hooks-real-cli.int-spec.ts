@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import {
+  bashCallTurns,
   claudeCliEnv,
   claudeCodeCliPath,
   type ClaudeSandbox,
@@ -42,18 +43,7 @@ describe("the agent's Claude Code hooks in the real CLI", () => {
   it(
     'receives every hook of a headless run, and the user settings keep their own hooks',
     async () => {
-      standIn.addTurns(
-        {
-          content: [
-            {
-              type: 'tool_use',
-              name: 'Bash',
-              input: { command: 'echo hello > out.txt', description: 'Write out.txt' },
-            },
-          ],
-        },
-        { content: [{ type: 'text', text: 'Wrote out.txt.' }] },
-      );
+      standIn.addTurns(...bashCallTurns());
       // The project's own hook, in its settings file: Claude Code merges it with --settings.
       await mkdir(join(sandbox.cwd, '.claude'), { recursive: true });
       await writeFile(

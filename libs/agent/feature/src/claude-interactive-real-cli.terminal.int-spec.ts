@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 
 import { type HeartbeatRequest } from '@stratavore/contracts';
 import {
+  bashCallTurns,
   claudeCliEnv,
   claudeCodeCliPath,
   type ClaudeSandbox,
@@ -63,18 +64,7 @@ describe('the interactive agent around the real Claude Code CLI in a terminal', 
   });
 
   it('reports idle, working, waiting and idle from the hooks, and the served tokens', async () => {
-    standIn.addTurns(
-      {
-        content: [
-          {
-            type: 'tool_use',
-            name: 'Bash',
-            input: { command: 'echo hello > out.txt', description: 'Write out.txt' },
-          },
-        ],
-      },
-      { content: [{ type: 'text', text: 'Wrote out.txt.' }] },
-    );
+    standIn.addTurns(...bashCallTurns());
     const env = claudeCliEnv({ standIn, sandbox });
     // A user who set Claude Code up already: onboarding done, this folder trusted, the key
     // approved (the CLI's global config, `$CLAUDE_CONFIG_DIR/.claude.json`).

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import { claudeHeadlessCommand } from '@stratavore/claude-code';
 import {
+  bashCallTurns,
   claudeCliEnv,
   claudeCodeCliPath,
   type ClaudeSandbox,
@@ -46,19 +47,7 @@ describe("runner-manager's Claude launch command under the agent, real CLI", () 
   it(
     'runs the headless command with the prompt on stdin, then resumes the same session',
     async () => {
-      standIn.addTurns(
-        {
-          content: [
-            {
-              type: 'tool_use',
-              name: 'Bash',
-              input: { command: 'echo hello > out.txt', description: 'Write out.txt' },
-            },
-          ],
-        },
-        { content: [{ type: 'text', text: 'Wrote out.txt.' }] },
-        { content: [{ type: 'text', text: 'Continuing.' }] },
-      );
+      standIn.addTurns(...bashCallTurns(), { content: [{ type: 'text', text: 'Continuing.' }] });
       const env = claudeCliEnv({ standIn, sandbox });
       const ingest = await startIngest();
       const config = (runnerId: string, prompt: string): AgentConfig => ({

@@ -11,7 +11,12 @@ import {
   readJsonLinesFile,
   runClaudeCli,
 } from './claude-code-cli';
-import { ClaudeStandIn, type ServedResponse, type StandInUsage } from './claude-stand-in';
+import {
+  bashCallTurns,
+  ClaudeStandIn,
+  type ServedResponse,
+  type StandInUsage,
+} from './claude-stand-in';
 
 // The real Claude Code CLI (the pinned @anthropic-ai/claude-code devDependency) against the
 // stand-in. Each CLI start parses a 12 MB bundle (about 2 s of CPU), so the waits are generous;
@@ -153,19 +158,7 @@ describe('the real Claude Code CLI against the stand-in', () => {
   it(
     'runs a headless session whose tool call is executed and whose transcript usage is what was served',
     async () => {
-      standIn.addTurns(
-        {
-          content: [
-            { type: 'text', text: 'I will write the file.' },
-            {
-              type: 'tool_use',
-              name: 'Bash',
-              input: { command: 'echo hello > out.txt', description: 'Write out.txt' },
-            },
-          ],
-        },
-        { content: [{ type: 'text', text: 'Wrote out.txt.' }] },
-      );
+      standIn.addTurns(...bashCallTurns({ preface: 'I will write the file.' }));
       // Non-essential traffic on, as a user has it: the CLI then also asks the small fast
       // model for a session title, a side call outside the transcript's usage.
       const env = claudeCliEnv({ standIn, sandbox, nonessentialTraffic: true });

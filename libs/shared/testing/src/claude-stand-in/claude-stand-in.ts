@@ -36,6 +36,36 @@ export interface StandInTurn {
   };
 }
 
+/**
+ * The two turns of a scripted Bash call: the model runs `command` (writing a file, by default
+ * `echo hello > out.txt`), then answers `reply` once the CLI sent the tool's result. `preface`
+ * is a text block before the call.
+ */
+export function bashCallTurns(
+  options: {
+    readonly command?: string;
+    readonly description?: string;
+    readonly reply?: string;
+    readonly preface?: string;
+  } = {},
+): [StandInTurn, StandInTurn] {
+  const call: StandInBlock = {
+    type: 'tool_use',
+    name: 'Bash',
+    input: {
+      command: options.command ?? 'echo hello > out.txt',
+      description: options.description ?? 'Write out.txt',
+    },
+  };
+  return [
+    {
+      content:
+        options.preface === undefined ? [call] : [{ type: 'text', text: options.preface }, call],
+    },
+    { content: [{ type: 'text', text: options.reply ?? 'Wrote out.txt.' }] },
+  ];
+}
+
 /** A `tool_result` block the CLI sent back, as the stand-in received it. */
 export interface ReceivedToolResult {
   readonly toolUseId: string;
