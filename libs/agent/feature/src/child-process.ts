@@ -92,28 +92,13 @@ export class NodeChildLauncher implements ChildLauncher {
           void this.drained(stdoutClosed, sink).then(() => resolve({ code, signal }));
         });
       });
-      await new Promise<void>((resolve, reject) => {
-        child.once('spawn', resolve);
-        child.once('error', reject);
-      }).catch((error: unknown) => {
-        throw new AgentException(
-          AgentErrorCode.SpawnFailed,
-          `could not start ${file}: ${error instanceof Error ? error.message : String(error)}`,
-          { cause: error },
-        );
-      });
+      await spawned(child, file);
       const pid = child.pid as number;
       return {
         pid,
         exited,
         signalGroup: (signal) => {
-          if (hasExited) return;
-          try {
-            process.kill(-pid, signal);
-          } catch (error) {
-            // ESRCH: the group is already gone; nothing left to signal.
-            if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-          }
+          if (!hasExited) signalIfAlive(-pid, signal);
         },
       };
     } finally {
@@ -184,6 +169,32 @@ export class NodeChildLauncher implements ChildLauncher {
       );
       sink.end();
     }
+  }
+}
+
+/** Resolves once `child` has started; a failed start is SpawnFailed naming `file`. */
+export async function spawned(child: ChildProcess, file: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  }).catch((error: unknown) => {
+    throw new AgentException(
+      AgentErrorCode.SpawnFailed,
+      `could not start ${file}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  });
+}
+
+/**
+ * Sends `signal` to `target` (a pid, or minus a process group id); a target already gone
+ * (ESRCH) leaves nothing to signal and is not an error.
+ */
+export function signalIfAlive(target: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(target, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
   }
 }
 

@@ -1,7 +1,13 @@
 import { spawn } from 'node:child_process';
 
 import { AgentErrorCode, AgentException } from './agent.exception';
-import { type ChildExit, type ChildLauncher, type RunningChild } from './child-process';
+import {
+  type ChildExit,
+  type ChildLauncher,
+  type RunningChild,
+  signalIfAlive,
+  spawned,
+} from './child-process';
 
 export interface TerminalChildLauncherOptions {
   /** The child's working directory. */
@@ -39,27 +45,13 @@ export class TerminalChildLauncher implements ChildLauncher {
         resolve({ code, signal });
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', reject);
-    }).catch((error: unknown) => {
-      throw new AgentException(
-        AgentErrorCode.SpawnFailed,
-        `could not start ${file}: ${error instanceof Error ? error.message : String(error)}`,
-        { cause: error },
-      );
-    });
+    await spawned(child, file);
     const pid = child.pid as number;
     return {
       pid,
       exited,
       signalGroup: (signal) => {
-        if (hasExited) return;
-        try {
-          process.kill(pid, signal);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-        }
+        if (!hasExited) signalIfAlive(pid, signal);
       },
     };
   }
