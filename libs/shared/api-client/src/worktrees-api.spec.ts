@@ -1,12 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type AddressInfo } from 'node:net';
-
 import { type WorktreeReply } from '@stratavore/contracts';
 
 import { ApiError } from './api-client.errors';
+import { type RecordingServer, startRecordingServer } from './recording-server.test-support';
 import { StratavoreApiClient } from './stratavore-api-client';
-
-type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 
 const RUNNER_ID = '11111111-1111-4111-8111-111111111111';
 
@@ -27,51 +23,27 @@ const worktree: WorktreeReply = {
 };
 
 describe('StratavoreApiClient worktrees', () => {
-  let server: Server;
+  let server: RecordingServer;
   let client: StratavoreApiClient;
-  let handler: Handler;
-  const seen: Array<{ method?: string; url?: string; body: string }> = [];
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString();
-        seen.push({ method: req.method, url: req.url, body });
-        handler(req, body, res);
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    client = new StratavoreApiClient({
-      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      token: 'sv_key',
-    });
+    server = await startRecordingServer();
+    client = new StratavoreApiClient({ baseUrl: server.url, token: 'sv_key' });
   });
 
   afterEach(() => {
-    seen.length = 0;
+    server.seen.length = 0;
   });
 
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-
-  const answer =
-    (status: number, body: unknown): Handler =>
-    (_req, _body, res) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
+  afterAll(() => server.close());
 
   it('lists worktrees, by project and with the removed ones when asked', async () => {
-    handler = answer(200, { worktrees: [worktree] });
+    server.answer(200, { worktrees: [worktree] });
 
     expect(await client.listWorktrees()).toEqual({ worktrees: [worktree] });
     await client.listWorktrees({ project: 'web', includeRemoved: true });
 
-    expect(seen.map((request) => `${request.method} ${request.url}`)).toEqual([
+    expect(server.seen.map((request) => `${request.method} ${request.url}`)).toEqual([
       'GET /api/v1/worktrees',
       'GET /api/v1/worktrees?project=web&includeRemoved=true',
     ]);
@@ -79,19 +51,19 @@ describe('StratavoreApiClient worktrees', () => {
 
   it('removes a worktree by its runner id, with force when asked', async () => {
     const removed = { ...worktree, removedAt: '2026-11-24T11:00:00.000Z' };
-    handler = answer(200, { removed });
+    server.answer(200, { removed });
 
     expect(await client.removeWorktree(RUNNER_ID)).toEqual({ removed });
     await client.removeWorktree(RUNNER_ID, { force: true });
 
-    expect(seen.map((request) => `${request.method} ${request.url}`)).toEqual([
+    expect(server.seen.map((request) => `${request.method} ${request.url}`)).toEqual([
       `DELETE /api/v1/worktrees/${RUNNER_ID}`,
       `DELETE /api/v1/worktrees/${RUNNER_ID}?force=true`,
     ]);
   });
 
   it('keeps the code and message of a refusal', async () => {
-    handler = answer(409, {
+    server.answer(409, {
       statusCode: 409,
       code: 'WORKTREE_HAS_CHANGES',
       message: 'the worktree of runner x has 2 uncommitted changes',
@@ -109,7 +81,7 @@ describe('StratavoreApiClient worktrees', () => {
   });
 
   it('sends worktree: true in a launch', async () => {
-    handler = answer(201, {
+    server.answer(201, {
       status: 'queued',
       queuedLaunch: {
         id: '33333333-3333-4333-8333-333333333333',
@@ -124,6 +96,6 @@ describe('StratavoreApiClient worktrees', () => {
 
     await client.launchRunner('web', { prompt: 'hi', worktree: true });
 
-    expect(JSON.parse(seen[0]?.body ?? '{}')).toEqual({ prompt: 'hi', worktree: true });
+    expect(JSON.parse(server.seen[0]?.body ?? '{}')).toEqual({ prompt: 'hi', worktree: true });
   });
 });
