@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
-
 import { type RunnerReply } from '@stratavore/contracts';
+
+import { runnerReplyFixture } from '../gateway-suite.test-support';
 
 export const TEST_PROJECT = { id: '11111111-1111-4111-8111-111111111111', name: 'alpha' };
 export const TEST_NOW = '2026-11-24T10:00:00.000Z';
@@ -13,28 +13,16 @@ export const ZERO_TOKENS = {
 
 /** A runner as runner-manager sends it: no liveness of its own beyond what it recorded. */
 export function runnerReply(overrides: Partial<RunnerReply> = {}): RunnerReply {
-  return {
-    id: randomUUID(),
+  return runnerReplyFixture({
     project: TEST_PROJECT,
     state: 'running',
-    desiredState: 'run',
-    mode: 'headless',
     command: ['claude'],
-    prompt: null,
     pid: 3030,
     agentPid: 3000,
     host: 'h1',
-    exitCode: null,
-    signal: null,
-    failureReason: null,
-    sessionId: null,
     createdAt: TEST_NOW,
     startedAt: TEST_NOW,
-    endedAt: null,
-    lastHeartbeatAt: null,
-    cpuPercent: null,
-    memoryBytes: null,
     tokens: ZERO_TOKENS,
     ...overrides,
-  };
+  });
 }
