@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -14,23 +13,8 @@ import { join } from 'node:path';
 import { type Worktree } from '@stratavore/runner-manager-domain';
 
 import { GitWorktrees } from './git-worktrees';
+import { git } from './runner-manager.test-support';
 import { WorktreeHostError } from './worktree-host.port';
-
-const GIT_IDENTITY = [
-  '-c',
-  'user.name=Stratavore Test',
-  '-c',
-  'user.email=test@stratavore.invalid',
-  '-c',
-  'commit.gpgsign=false',
-];
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', [...GIT_IDENTITY, '-C', cwd, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, LC_ALL: 'C' },
-  }).trim();
-}
 
 const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+
 import { type DynamicModule, Module } from '@nestjs/common';
 import { CLOCK, ID_GENERATOR, ManualClock, RandomIdGenerator, SystemClock } from '@stratavore/core';
 import { createMessagingDataSource, MESSAGE_BUS, type MessageBus } from '@stratavore/messaging';
@@ -19,6 +21,25 @@ import {
 } from './runner-log-window';
 
 export const TEST_SIGNING_KEY = 'runner-manager-test-signing-key';
+
+/** Runs git in `cwd` as a test identity (no signing), with C-locale output; its stdout, trimmed. */
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync(
+    'git',
+    [
+      '-c',
+      'user.name=Stratavore Test',
+      '-c',
+      'user.email=test@stratavore.invalid',
+      '-c',
+      'commit.gpgsign=false',
+      '-C',
+      cwd,
+      ...args,
+    ],
+    { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } },
+  ).trim();
+}
 
 @Module({})
 class RuntimeStandIn {}

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -37,6 +36,7 @@ import { RunnerManagerRequestHandler } from './runner-manager.handler';
 import { RUNNER_MANAGER_STORE, RunnerManagerModule } from './runner-manager.module';
 import {
   FakeLauncher,
+  git,
   migrateMessaging,
   runtimeStandIn,
   TEST_SIGNING_KEY,
@@ -60,22 +60,6 @@ const WRITE_A_FILE = [
   '-c',
   'printf "%s %s\\n" "$STRATAVORE_PROMPT" "$PWD" > "$STRATAVORE_PROMPT.txt"',
 ];
-
-const GIT_IDENTITY = [
-  '-c',
-  'user.name=Stratavore Test',
-  '-c',
-  'user.email=test@stratavore.invalid',
-  '-c',
-  'commit.gpgsign=false',
-];
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', [...GIT_IDENTITY, '-C', cwd, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, LC_ALL: 'C' },
-  }).trim();
-}
 
 class StubSessions implements SessionLookup {
   readonly sessions = new Map<string, SessionLookupOutcome>();
