@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { type HeartbeatClient } from '@stratavore/api-client';
 import {
@@ -10,6 +13,7 @@ import {
   heartbeatRequestSchema,
 } from '@stratavore/contracts';
 import { type ManualClock } from '@stratavore/core';
+import { type ClaudeSandbox, ClaudeStandIn, createClaudeSandbox } from '@stratavore/testing';
 
 import { type AgentLogger } from './agent-logger';
 import { type ChildExit, type ChildLauncher, type RunningChild } from './child-process';
@@ -294,6 +298,52 @@ export async function startRecordingIngest(intervalMs: number): Promise<{
     stop: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** What a suite around the real Claude Code CLI gets fresh for each test. */
+export interface ClaudeCliSuite {
+  readonly standIn: ClaudeStandIn;
+  readonly sandbox: ClaudeSandbox;
+  /** An empty directory for the agent's logs. */
+  readonly logDir: string;
+}
+
+/**
+ * Registers the hooks of a suite around the real Claude Code CLI: before each test a stand-in
+ * Messages API for `model`, a Claude sandbox and a log directory (`<logPrefix>` in the temporary
+ * directory); after each, all three are gone. Read the fields inside tests.
+ */
+export function useClaudeCliSuite(model: string, logPrefix: string): ClaudeCliSuite {
+  let current: ClaudeCliSuite | undefined;
+  beforeEach(async () => {
+    current = {
+      standIn: await ClaudeStandIn.start({ model }),
+      sandbox: await createClaudeSandbox(),
+      logDir: await mkdtemp(join(tmpdir(), logPrefix)),
+    };
+  });
+  afterEach(async () => {
+    if (!current) return;
+    await current.standIn.close();
+    await current.sandbox.remove();
+    await rm(current.logDir, { recursive: true, force: true });
+    current = undefined;
+  });
+  const started = (): ClaudeCliSuite => {
+    if (!current) throw new Error('the Claude CLI suite has no test running');
+    return current;
+  };
+  return {
+    get standIn() {
+      return started().standIn;
+    },
+    get sandbox() {
+      return started().sandbox;
+    },
+    get logDir() {
+      return started().logDir;
     },
   };
 }

@@ -1,19 +1,15 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import {
-  bashCallTurns,
-  claudeCliEnv,
-  claudeCodeCliPath,
-  type ClaudeSandbox,
-  ClaudeStandIn,
-  createClaudeSandbox,
-} from '@stratavore/testing';
+import { bashCallTurns, claudeCliEnv, claudeCodeCliPath } from '@stratavore/testing';
 
 import { type AgentConfig } from './agent-config';
-import { RecordingLogger, startRecordingIngest } from './agent-fakes.test-support';
+import {
+  RecordingLogger,
+  startRecordingIngest,
+  useClaudeCliSuite,
+} from './agent-fakes.test-support';
 import { runAgent } from './run-agent';
 
 // The agent's HTTP hooks in the real Claude Code CLI 2.1.112 (headless, against the stand-in
@@ -24,30 +20,16 @@ const MODEL = 'claude-sonnet-4-5';
 const TEST_TIMEOUT_MS = 240_000;
 
 describe("the agent's Claude Code hooks in the real CLI", () => {
-  let standIn: ClaudeStandIn;
-  let sandbox: ClaudeSandbox;
-  let logDir: string;
-
-  beforeEach(async () => {
-    standIn = await ClaudeStandIn.start({ model: MODEL });
-    sandbox = await createClaudeSandbox();
-    logDir = await mkdtemp(join(tmpdir(), 'stratavore-agent-hooks-'));
-  });
-
-  afterEach(async () => {
-    await standIn.close();
-    await sandbox.remove();
-    await rm(logDir, { recursive: true, force: true });
-  });
+  const claude = useClaudeCliSuite(MODEL, 'stratavore-agent-hooks-');
 
   it(
     'receives every hook of a headless run, and the user settings keep their own hooks',
     async () => {
-      standIn.addTurns(...bashCallTurns());
+      claude.standIn.addTurns(...bashCallTurns());
       // The project's own hook, in its settings file: Claude Code merges it with --settings.
-      await mkdir(join(sandbox.cwd, '.claude'), { recursive: true });
+      await mkdir(join(claude.sandbox.cwd, '.claude'), { recursive: true });
       await writeFile(
-        join(sandbox.cwd, '.claude', 'settings.json'),
+        join(claude.sandbox.cwd, '.claude', 'settings.json'),
         JSON.stringify({
           hooks: { Stop: [{ hooks: [{ type: 'command', command: 'touch project-stop-hook' }] }] },
         }),
@@ -62,7 +44,7 @@ describe("the agent's Claude Code hooks in the real CLI", () => {
         STRATAVORE_RUNNER_ID: '77777777-7777-4777-8777-777777777777',
         STRATAVORE_RUNNER_TOKEN: 'token',
         STRATAVORE_HEARTBEAT_URL: ingest.url,
-        STRATAVORE_LOG_DIR: logDir,
+        STRATAVORE_LOG_DIR: claude.logDir,
         STRATAVORE_AGENT_LOG_LEVEL: 'info',
       };
       const logger = new RecordingLogger();
@@ -90,11 +72,11 @@ describe("the agent's Claude Code hooks in the real CLI", () => {
           },
           config,
           logger,
-          cwd: sandbox.cwd,
-          env: claudeCliEnv({ standIn, sandbox }),
+          cwd: claude.sandbox.cwd,
+          env: claudeCliEnv({ standIn: claude.standIn, sandbox: claude.sandbox }),
         });
         expect(outcome).toMatchObject({ exitCode: 0, finalReport: 'delivered' });
-        expect(standIn.unexpectedRequests()).toEqual([]);
+        expect(claude.standIn.unexpectedRequests()).toEqual([]);
 
         const received = logger.lines.find((line) => line.message === 'Claude Code hooks received');
         expect(received?.fields.hooks).toEqual({
@@ -105,14 +87,14 @@ describe("the agent's Claude Code hooks in the real CLI", () => {
           SessionEnd: 1,
         });
         // The user's hooks ran too.
-        expect(existsSync(join(sandbox.cwd, 'project-stop-hook'))).toBe(true);
-        expect(existsSync(join(sandbox.cwd, 'own-session-end-hook'))).toBe(true);
-        expect(existsSync(join(sandbox.cwd, 'out.txt'))).toBe(true);
+        expect(existsSync(join(claude.sandbox.cwd, 'project-stop-hook'))).toBe(true);
+        expect(existsSync(join(claude.sandbox.cwd, 'own-session-end-hook'))).toBe(true);
+        expect(existsSync(join(claude.sandbox.cwd, 'out.txt'))).toBe(true);
 
         // A headless run works to its end: never idle, never waiting.
         const final = ingest.bodies.at(-1);
         expect(final?.session).toMatchObject({
-          sessionId: standIn.served[0]?.sessionId,
+          sessionId: claude.standIn.served[0]?.sessionId,
           waitingForInput: false,
           activity: { state: 'working', reason: 'UserPromptSubmit', message: null },
         });

@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { claudeHeadlessCommand } from '@stratavore/claude-code';
@@ -7,14 +6,15 @@ import {
   bashCallTurns,
   claudeCliEnv,
   claudeCodeCliPath,
-  type ClaudeSandbox,
-  ClaudeStandIn,
   claudeTranscriptPath,
-  createClaudeSandbox,
 } from '@stratavore/testing';
 
 import { type AgentConfig } from './agent-config';
-import { RecordingLogger, startRecordingIngest } from './agent-fakes.test-support';
+import {
+  RecordingLogger,
+  startRecordingIngest,
+  useClaudeCliSuite,
+} from './agent-fakes.test-support';
 import { runAgent } from './run-agent';
 
 // The command runner-manager builds for a headless Claude launch and for a resume
@@ -28,33 +28,21 @@ const PROMPT = 'Write hello to out.txt (this prompt came on stdin)';
 const startIngest = () => startRecordingIngest(500);
 
 describe("runner-manager's Claude launch command under the agent, real CLI", () => {
-  let standIn: ClaudeStandIn;
-  let sandbox: ClaudeSandbox;
-  let logDir: string;
-
-  beforeEach(async () => {
-    standIn = await ClaudeStandIn.start({ model: MODEL });
-    sandbox = await createClaudeSandbox();
-    logDir = await mkdtemp(join(tmpdir(), 'stratavore-agent-launch-'));
-  });
-
-  afterEach(async () => {
-    await standIn.close();
-    await sandbox.remove();
-    await rm(logDir, { recursive: true, force: true });
-  });
+  const claude = useClaudeCliSuite(MODEL, 'stratavore-agent-launch-');
 
   it(
     'runs the headless command with the prompt on stdin, then resumes the same session',
     async () => {
-      standIn.addTurns(...bashCallTurns(), { content: [{ type: 'text', text: 'Continuing.' }] });
-      const env = claudeCliEnv({ standIn, sandbox });
+      claude.standIn.addTurns(...bashCallTurns(), {
+        content: [{ type: 'text', text: 'Continuing.' }],
+      });
+      const env = claudeCliEnv({ standIn: claude.standIn, sandbox: claude.sandbox });
       const ingest = await startIngest();
       const config = (runnerId: string, prompt: string): AgentConfig => ({
         STRATAVORE_RUNNER_ID: runnerId,
         STRATAVORE_RUNNER_TOKEN: 'token',
         STRATAVORE_HEARTBEAT_URL: ingest.url,
-        STRATAVORE_LOG_DIR: logDir,
+        STRATAVORE_LOG_DIR: claude.logDir,
         STRATAVORE_AGENT_LOG_LEVEL: 'info',
         STRATAVORE_PROMPT: prompt,
       });
@@ -78,14 +66,18 @@ describe("runner-manager's Claude launch command under the agent, real CLI", () 
           args: args(command),
           config: config('77777777-7777-4777-8777-777777777777', PROMPT),
           logger,
-          cwd: sandbox.cwd,
+          cwd: claude.sandbox.cwd,
           env,
         });
         expect(first).toMatchObject({ exitCode: 0, finalReport: 'delivered' });
-        expect(await readFile(join(sandbox.cwd, 'out.txt'), 'utf8')).toBe('hello\n');
+        expect(await readFile(join(claude.sandbox.cwd, 'out.txt'), 'utf8')).toBe('hello\n');
         const sessionId = ingest.bodies.at(-1)?.sessionId;
         expect(sessionId).toEqual(expect.any(String));
-        const transcript = claudeTranscriptPath(sandbox.configDir, sandbox.cwd, sessionId ?? '');
+        const transcript = claudeTranscriptPath(
+          claude.sandbox.configDir,
+          claude.sandbox.cwd,
+          sessionId ?? '',
+        );
         expect(await readFile(transcript, 'utf8')).toContain(PROMPT);
 
         // The restart of a failed runner, or `stratavore resume`: --resume with "continue".
@@ -94,7 +86,7 @@ describe("runner-manager's Claude launch command under the agent, real CLI", () 
           args: args(resumed),
           config: config('88888888-8888-4888-8888-888888888888', 'continue'),
           logger,
-          cwd: sandbox.cwd,
+          cwd: claude.sandbox.cwd,
           env,
         });
         expect(second).toMatchObject({ exitCode: 0, finalReport: 'delivered' });
@@ -104,7 +96,7 @@ describe("runner-manager's Claude launch command under the agent, real CLI", () 
           resumedFrom: sessionId,
           result: { subtype: 'success', isError: false },
         });
-        expect(standIn.unexpectedRequests()).toEqual([]);
+        expect(claude.standIn.unexpectedRequests()).toEqual([]);
       } finally {
         await ingest.stop();
       }

@@ -1,16 +1,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import {
   claudeCliEnv,
   claudeCodeCliPath,
-  type ClaudeSandbox,
-  ClaudeStandIn,
   claudeTranscriptPath,
-  createClaudeSandbox,
   type ServedResponse,
   sumStandInUsage,
 } from '@stratavore/testing';
@@ -20,6 +16,7 @@ import {
   type RecordedTranscript,
   RecordingLogger,
   startRecordingIngest,
+  useClaudeCliSuite,
 } from './agent-fakes.test-support';
 import { childLogFile, runAgent } from './run-agent';
 
@@ -84,26 +81,12 @@ function modelsOf(served: readonly ServedResponse[]) {
 }
 
 describe('the agent around the real Claude Code CLI', () => {
-  let standIn: ClaudeStandIn;
-  let sandbox: ClaudeSandbox;
-  let logDir: string;
-
-  beforeEach(async () => {
-    standIn = await ClaudeStandIn.start({ model: MODEL });
-    sandbox = await createClaudeSandbox();
-    logDir = await mkdtemp(join(tmpdir(), 'stratavore-agent-cli-'));
-  });
-
-  afterEach(async () => {
-    await standIn.close();
-    await sandbox.remove();
-    await rm(logDir, { recursive: true, force: true });
-  });
+  const suite = useClaudeCliSuite(MODEL, 'stratavore-agent-cli-');
 
   it(
     'reports exactly the served tokens, the session and its transcript, then again after --resume',
     async () => {
-      standIn.addTurns(
+      suite.standIn.addTurns(
         {
           content: [
             { type: 'text', text: 'I will write the file.' },
@@ -118,13 +101,17 @@ describe('the agent around the real Claude Code CLI', () => {
       );
       // Non-essential traffic on: the CLI also asks Haiku for a session title, a side call that
       // only `result.modelUsage` reports.
-      const env = claudeCliEnv({ standIn, sandbox, nonessentialTraffic: true });
+      const env = claudeCliEnv({
+        standIn: suite.standIn,
+        sandbox: suite.sandbox,
+        nonessentialTraffic: true,
+      });
       const ingest = await startIngest();
       const config = (runnerId: string): AgentConfig => ({
         STRATAVORE_RUNNER_ID: runnerId,
         STRATAVORE_RUNNER_TOKEN: 'token',
         STRATAVORE_HEARTBEAT_URL: ingest.url,
-        STRATAVORE_LOG_DIR: logDir,
+        STRATAVORE_LOG_DIR: suite.logDir,
         STRATAVORE_AGENT_LOG_LEVEL: 'info',
       });
       const claude = (...args: string[]) => [
@@ -149,14 +136,14 @@ describe('the agent around the real Claude Code CLI', () => {
           },
           config: first,
           logger,
-          cwd: sandbox.cwd,
+          cwd: suite.sandbox.cwd,
           env,
         });
         expect(outcome).toMatchObject({ exitCode: 0, finalReport: 'delivered' });
-        expect(await readFile(join(sandbox.cwd, 'out.txt'), 'utf8')).toBe('hello\n');
-        expect(standIn.unexpectedRequests()).toEqual([]);
+        expect(await readFile(join(suite.sandbox.cwd, 'out.txt'), 'utf8')).toBe('hello\n');
+        expect(suite.standIn.unexpectedRequests()).toEqual([]);
 
-        const served = [...standIn.served];
+        const served = [...suite.standIn.served];
         const sessionId = served[0]?.sessionId;
         expect(sessionId).toEqual(expect.any(String));
         const final = ingest.bodies.at(-1);
@@ -164,8 +151,8 @@ describe('the agent around the real Claude Code CLI', () => {
         expect(final?.sessionId).toBe(sessionId);
         expect(final?.counters).toEqual(countersOf(served));
         const transcript = claudeTranscriptPath(
-          sandbox.configDir,
-          sandbox.cwd,
+          suite.sandbox.configDir,
+          suite.sandbox.cwd,
           sessionId as string,
         );
         expect(existsSync(transcript)).toBe(true);
@@ -179,7 +166,7 @@ describe('the agent around the real Claude Code CLI', () => {
           sessionId,
           models: modelsOf(served),
           turns: 2,
-          cwd: sandbox.cwd,
+          cwd: suite.sandbox.cwd,
           transcriptPath: transcript,
           resumedFrom: null,
           waitingForInput: false,
@@ -192,8 +179,8 @@ describe('the agent around the real Claude Code CLI', () => {
         expect(await readFile(childLogFile(first), 'utf8')).toContain('"type":"result"');
 
         // Resume: the same session goes on; this runner reports this process's usage only.
-        standIn.addTurns({ content: [{ type: 'text', text: 'Still here.' }] });
-        const before = standIn.served.length;
+        suite.standIn.addTurns({ content: [{ type: 'text', text: 'Still here.' }] });
+        const before = suite.standIn.served.length;
         const resumedOutcome = await runAgent({
           args: {
             intervalMs: 500,
@@ -203,11 +190,11 @@ describe('the agent around the real Claude Code CLI', () => {
           },
           config: config('66666666-6666-4666-8666-666666666666'),
           logger,
-          cwd: sandbox.cwd,
+          cwd: suite.sandbox.cwd,
           env,
         });
         expect(resumedOutcome).toMatchObject({ exitCode: 0, finalReport: 'delivered' });
-        const servedAfterResume = standIn.served.slice(before);
+        const servedAfterResume = suite.standIn.served.slice(before);
         const resumed = ingest.bodies.at(-1);
         expect(resumed?.sessionId).toBe(sessionId);
         expect(resumed?.counters).toEqual(countersOf(servedAfterResume));
