@@ -7,7 +7,7 @@
  * their environment, which names this run's log directory), the database and the directory.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -142,13 +142,21 @@ export class BenchDaemon {
     for (const name of ['AMQP_URL', 'STRATAVORE_API_URL', 'STRATAVORE_API_KEY', 'HEARTBEAT_URL']) {
       delete childEnv[name];
     }
-    const child = spawn(process.execPath, [...extraNodeArgs, DIST.daemon], {
+    const nodeArgs = (process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, ...extraNodeArgs, DIST.daemon], {
       env: childEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
+    // BENCH_DAEMON_OUTPUT=file keeps the daemon's whole output (with `--trace-gc` in
+    // BENCH_DAEMON_NODE_ARGS, its collections) beside the bench's figures.
+    const keep = process.env.BENCH_DAEMON_OUTPUT;
+    const collect = (d: Buffer): void => {
+      this.output += d.toString();
+      if (keep) appendFileSync(keep, d);
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
     child.on('exit', () => (this.exited = true));
     const settings = await waitFor(
       () => {

@@ -3,6 +3,7 @@
  * sends the requests, answers `{ result }` or `{ error }` and exits. Exits at once when its
  * parent goes away.
  */
+import { appendFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -91,6 +92,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     });
 
   const latencies: number[] = [];
+  const timeline = process.env.BENCH_TIMELINE ? ([] as string[]) : undefined;
   const serviceLatencies: number[] = [];
   const lags: number[] = [];
   const errors: Record<string, number> = {};
@@ -113,6 +115,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
       ok++;
       latencies.push(outcome.endedAt - from);
       serviceLatencies.push(outcome.endedAt - outcome.sentAt);
+      timeline?.push(`${(from - windowStart).toFixed(1)} ${(outcome.endedAt - from).toFixed(2)}`);
     } else {
       errors[outcome.kind] = (errors[outcome.kind] ?? 0) + 1;
     }
@@ -181,6 +184,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
       }),
     );
   }
+  if (timeline) appendFileSync(process.env.BENCH_TIMELINE!, `# ${mode}\n${timeline.join('\n')}\n`);
   clearTimeout(cpuStartTimer);
   clearTimeout(cpuEndTimer);
   agent.destroy();
