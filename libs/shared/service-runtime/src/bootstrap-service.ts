@@ -3,6 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { type Logger, PinoNestLogger, registerHttpCorrelation } from '@stratavore/observability';
 
+import { tuneGarbageCollection } from './garbage-collection';
+
 export interface BootstrapServiceOptions {
   readonly service: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -32,13 +34,15 @@ function listeningUrl(app: NestFastifyApplication, host: string): string {
 }
 
 /**
- * Creates the service's Nest application on Fastify with pino logging and request correlation,
+ * Creates the service's Nest application on Fastify with pino logging and request correlation
+ * (in a process whose garbage collection is tuned for short requests, {@link tuneGarbageCollection}),
  * listens, and stops cleanly on SIGTERM or SIGINT: stop taking requests, let shutdown hooks
  * finish the work in flight, close connections, run `afterShutdown`, exit 0 (1 when the
  * shutdown failed or exceeded its time limit).
  */
 export async function bootstrapService(options: BootstrapServiceOptions): Promise<RunningService> {
   const { logger } = options;
+  tuneGarbageCollection();
   const app = await NestFactory.create<NestFastifyApplication>(
     options.module,
     new FastifyAdapter({ trustProxy: true }),
