@@ -23,6 +23,18 @@ describe('gateway configuration', () => {
     expect(z.prettifyError(result.error!)).toContain('API_KEY_CACHE_TTL');
   });
 
+  it('keeps runner list pages for 1 s by default, API_LIST_CACHE_TTL=0 turns it off', () => {
+    const defaults = gatewayOptionsSchema.parse(
+      gatewayOptionsFromEnv('postgres://db', gatewayEnvSchema.parse({})),
+    );
+    expect(defaults.runnerListCache).toEqual({ ttlMs: 1_000, maxEntries: 256 });
+    const off = gatewayEnvSchema.parse({ API_LIST_CACHE_TTL: '0' });
+    expect(gatewayOptionsFromEnv('postgres://db', off).runnerListCache).toEqual({ ttlMs: 0 });
+    const result = gatewayEnvSchema.safeParse({ API_LIST_CACHE_TTL: 'briefly' });
+    expect(result.success).toBe(false);
+    expect(z.prettifyError(result.error!)).toContain('API_LIST_CACHE_TTL');
+  });
+
   describe('API_BOOTSTRAP_KEY', () => {
     const { key } = generateApiKey();
 

@@ -29,6 +29,8 @@ const bootstrapKey = z
  * The gateway's environment: `API_RATE_LIMIT` requests per API key per
  * `API_RATE_LIMIT_WINDOW` (default 600 per 1m), `API_REQUEST_TIMEOUT` (default 10s),
  * `API_KEY_CACHE_TTL` (default 10s; 0 verifies every request against the database),
+ * `API_LIST_CACHE_TTL` (default 1s; how old a cached runner list page may be, 0 turns the cache
+ * off),
  * `API_BOOTSTRAP_KEY` (optional: the first admin key, stored when no key exists yet).
  */
 export const gatewayEnvSchema = z.object({
@@ -36,6 +38,7 @@ export const gatewayEnvSchema = z.object({
   API_RATE_LIMIT_WINDOW: duration().default(60_000),
   API_REQUEST_TIMEOUT: duration().default(10_000),
   API_KEY_CACHE_TTL: duration().default(10_000),
+  API_LIST_CACHE_TTL: duration().default(1_000),
   API_BOOTSTRAP_KEY: bootstrapKey.optional(),
 });
 
@@ -48,6 +51,7 @@ export function gatewayOptionsFromEnv(databaseUrl: string, env: GatewayEnv): Gat
     rateLimit: { limit: env.API_RATE_LIMIT, windowMs: env.API_RATE_LIMIT_WINDOW },
     requestTimeoutMs: env.API_REQUEST_TIMEOUT,
     apiKeyCache: { ttlMs: env.API_KEY_CACHE_TTL },
+    runnerListCache: { ttlMs: env.API_LIST_CACHE_TTL },
     bootstrapKey: env.API_BOOTSTRAP_KEY,
   };
 }

@@ -17,6 +17,8 @@ import { BudgetsController } from './api/budgets.controller';
 import { ProjectNames } from './api/project-names';
 import { ProjectsController } from './api/projects.controller';
 import { RunnerAttachController } from './api/runner-attach.controller';
+import { RUNNER_LIST_CACHE, RunnerListCache } from './api/runner-list.cache';
+import { RunnerListFreshness } from './api/runner-list.freshness';
 import { RunnerLivenessEnricher } from './api/runner-liveness.enricher';
 import { RunnerManagerClient } from './api/runner-manager.client';
 import { RunnersController } from './api/runners.controller';
@@ -114,6 +116,12 @@ export class ApiGatewayModule {
           inject: [CLOCK],
           useFactory: (clock: Clock) => new VerifiedKeyCache(options.apiKeyCache, clock),
         },
+        {
+          provide: RUNNER_LIST_CACHE,
+          inject: [CLOCK],
+          useFactory: (clock: Clock) => new RunnerListCache(options.runnerListCache, clock),
+        },
+        RunnerListFreshness,
         { provide: BOOTSTRAP_API_KEY, useValue: options.bootstrapKey ?? null },
         GatewayDatabaseLifecycle,
         ApiKeyService,

@@ -31,6 +31,16 @@ export const gatewayOptionsSchema = z.strictObject({
       maxEntries: z.number().int().positive().default(10_000),
     })
     .default({ ttlMs: 10_000, maxEntries: 10_000 }),
+  /**
+   * Runner list pages kept in memory (docs/architecture.md, "The API gateway"): `ttlMs` is how
+   * old a page may be (0: every list is read from the services); `maxEntries` bounds the memory.
+   */
+  runnerListCache: z
+    .strictObject({
+      ttlMs: z.number().int().nonnegative().default(1_000),
+      maxEntries: z.number().int().positive().default(256),
+    })
+    .default({ ttlMs: 1_000, maxEntries: 256 }),
   /** How long a request to a service may take before the answer is a 504. */
   requestTimeoutMs: z.number().int().positive().default(10_000),
   /**

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { type RunnerReply } from '@stratavore/contracts';
 import { createTestDatabase, type TestDatabase } from '@stratavore/testing';
 
+import { type GatewayOptionsInput } from './api-gateway.options';
 import { type GatewayUnderTest, startGateway } from './api-gateway.test-support';
 import { type ApiErrorBody } from './http/http-error-mapping';
 
@@ -23,11 +24,15 @@ export interface GatewaySuite {
 }
 
 /**
- * Registers the suite's hooks: a fresh database and gateway before all tests, the fake
- * runner-manager's expectations checked and reset after each, everything stopped after all.
+ * Registers the suite's hooks: a fresh database and gateway (`options` over the suite's) before
+ * all tests, the fake runner-manager's expectations checked and reset after each, everything
+ * stopped after all.
  * Read the returned object's fields inside tests (they are set in `beforeAll`).
  */
-export function useGatewaySuite(databaseName: string): GatewaySuite {
+export function useGatewaySuite(
+  databaseName: string,
+  options: Partial<GatewayOptionsInput> = {},
+): GatewaySuite {
   let testDb: TestDatabase | undefined;
   let gateway: GatewayUnderTest | undefined;
   let operator = '';
@@ -43,6 +48,7 @@ export function useGatewaySuite(databaseName: string): GatewaySuite {
       databaseUrl: testDb.url,
       rateLimit: { limit: 1_000, windowMs: 60_000 },
       requestTimeoutMs: 2_000,
+      ...options,
     });
     operator = (await gateway.keys.create({ name: 'op', scope: 'operator' })).key;
     viewer = (await gateway.keys.create({ name: 'viewer', scope: 'viewer' })).key;

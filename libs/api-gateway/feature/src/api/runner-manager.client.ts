@@ -12,6 +12,7 @@ import { type z } from 'zod';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../api-gateway.options';
 import { GatewayErrorCode, GatewayException } from '../http/gateway.exception';
 import { compileShapeCheck, type ShapeCheck } from '../http/reply-shape';
+import { RUNNER_LIST_CACHE, type RunnerListCache } from './runner-list.cache';
 
 export type RunnerManagerPayload<P extends RunnerManagerPattern> = z.output<
   (typeof runnerManagerRequestSchemas)[P]
@@ -31,16 +32,30 @@ const SHAPE_CHECKED_REPLIES: Partial<Record<RunnerManagerPattern, ShapeCheck>> =
   'runners.list': compileShapeCheck(runnerManagerReplySchemas['runners.list']),
 };
 
+/** Queries: the only requests after which the runner list cache stays as it is. */
+const READS: ReadonlySet<RunnerManagerPattern> = new Set<RunnerManagerPattern>([
+  'projects.list',
+  'projects.get',
+  'runners.list',
+  'runners.get',
+  'runners.status',
+  'runners.logs',
+  'worktrees.list',
+]);
+
 /**
  * Requests to runner-manager over the bus, carrying the HTTP request's correlation id. Payloads
  * were validated at the edge; replies are validated here (by shape only for
- * {@link SHAPE_CHECKED_REPLIES}), so a malformed one is a 502, not a crash further down.
+ * {@link SHAPE_CHECKED_REPLIES}), so a malformed one is a 502, not a crash further down. Any
+ * other request than a {@link READS} query drops the runner list cache once it is answered or
+ * failed (a timed-out launch may still have happened), so the caller's next list shows it.
  */
 @Injectable()
 export class RunnerManagerClient {
   constructor(
     @Inject(MESSAGE_BUS) private readonly bus: RequestClient,
     @Inject(GATEWAY_OPTIONS) private readonly options: GatewayOptions,
+    @Inject(RUNNER_LIST_CACHE) private readonly listCache: RunnerListCache<unknown>,
   ) {}
 
   async request<P extends RunnerManagerPattern>(
@@ -48,10 +63,13 @@ export class RunnerManagerClient {
     payload: RunnerManagerPayload<P>,
   ): Promise<RunnerManagerReply<P>> {
     const correlationId = currentCorrelationId();
-    const reply = await this.bus.request<unknown>(RUNNER_MANAGER_SERVICE, pattern, payload, {
+    const sent = this.bus.request<unknown>(RUNNER_MANAGER_SERVICE, pattern, payload, {
       timeoutMs: this.options.requestTimeoutMs,
       ...(correlationId === undefined ? {} : { correlationId }),
     });
+    const reply = READS.has(pattern)
+      ? await sent
+      : await sent.finally(() => this.listCache.invalidate());
     const shape = SHAPE_CHECKED_REPLIES[pattern];
     if (shape !== undefined) {
       const problem = shape(reply);

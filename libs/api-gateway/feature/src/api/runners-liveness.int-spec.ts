@@ -50,6 +50,8 @@ describe('runner routes merge liveness from heartbeat-ingest', () => {
       rateLimit: { limit: 1_000, windowMs: 60_000 },
       requestTimeoutMs: 2_000,
       livenessTimeoutMs: 150,
+      // Each test's stand-ins answer the same page differently; the cache has its own suite.
+      runnerListCache: { ttlMs: 0 },
     });
     heartbeatIngest = new FakeResponder(HEARTBEAT_INGEST_SERVICE);
     viewer = (await gateway.keys.create({ name: 'viewer', scope: 'viewer' })).key;

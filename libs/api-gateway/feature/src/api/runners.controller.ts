@@ -3,6 +3,7 @@ import {
   Controller,
   Delete,
   Get,
+  Headers,
   HttpCode,
   Inject,
   Param,
@@ -25,6 +26,7 @@ import {
   runnerReplySchema,
   stopRunnerRequestSchema,
 } from '@stratavore/contracts';
+import { counter } from '@stratavore/observability';
 import { z } from 'zod';
 
 import { parseAtEdge } from '../http/edge-validation';
@@ -33,8 +35,15 @@ import { SerializeReply } from '../http/reply-schema';
 import { RequiredScope } from '../keys/api-scope';
 import { GatewayRoutes } from './gateway-routes.decorator';
 import { bodyObject, queryNumber, queryString } from './request-input';
+import { RUNNER_LIST_CACHE, type RunnerListCache } from './runner-list.cache';
 import { RunnerLivenessEnricher } from './runner-liveness.enricher';
 import { RunnerManagerClient } from './runner-manager.client';
+
+const listReads = counter({
+  name: 'stratavore_gateway_runner_list_reads_total',
+  help: 'Runner list pages answered, by how: hit (cache), shared (a read in flight), miss (read from the services and stored), bypass (cache off or not hearing changes).',
+  labelNames: ['outcome'],
+});
 
 /** `GET runners/:id/logs` query: the HTTP names of the contract's fields (`limit` is in bytes). */
 const runnerLogsQuerySchema = z.strictObject({
@@ -49,6 +58,7 @@ export class RunnersController {
   constructor(
     @Inject(RunnerManagerClient) private readonly runnerManager: RunnerManagerClient,
     @Inject(RunnerLivenessEnricher) private readonly liveness: RunnerLivenessEnricher,
+    @Inject(RUNNER_LIST_CACHE) private readonly listCache: RunnerListCache<RunnerListReply>,
   ) {}
 
   /** 201 with the runner, or 202 with the queue entry when the project was full and `queue`. */
@@ -71,12 +81,16 @@ export class RunnersController {
   /**
    * `?project=<name>&state=running,pending&limit=50&cursor=<nextCursor>`: a page of runners
    * (default 50), newest first, with liveness from heartbeat-ingest merged and the next page's
-   * `nextCursor` (`null` on the last page).
+   * `nextCursor` (`null` on the last page). Pages come from the gateway's runner list cache
+   * when fresh enough ({@link RunnerListCache}); `Cache-Control: no-cache` reads anew.
    */
   @Get('runners')
   @RequiredScope('viewer')
   @SerializeReply(runnerListReplySchema)
-  async list(@Query() query: Record<string, unknown>): Promise<RunnerListReply> {
+  async list(
+    @Query() query: Record<string, unknown>,
+    @Headers('cache-control') cacheControl?: string,
+  ): Promise<RunnerListReply> {
     const { project, state, limit, cursor, ...rest } = query;
     const states = queryString(state);
     const payload = parseAtEdge(
@@ -90,11 +104,19 @@ export class RunnersController {
       },
       'query',
     );
-    const { runners, nextCursor } = await this.runnerManager.request('runners.list', payload);
-    return {
-      runners: await this.liveness.enrich(runners),
-      ...(nextCursor === undefined ? {} : { nextCursor }),
-    };
+    const { value, outcome } = await this.listCache.read(
+      JSON.stringify(payload),
+      async () => {
+        const { runners, nextCursor } = await this.runnerManager.request('runners.list', payload);
+        return {
+          runners: await this.liveness.enrich(runners),
+          ...(nextCursor === undefined ? {} : { nextCursor }),
+        };
+      },
+      { fresh: cacheControl !== undefined && /\bno-cache\b/i.test(cacheControl) },
+    );
+    listReads.inc({ outcome });
+    return value;
   }
 
   /** The runner with liveness from heartbeat-ingest merged (both asked for at once). */

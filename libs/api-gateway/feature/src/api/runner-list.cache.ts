@@ -1,0 +1,132 @@
+import { type Clock } from '@stratavore/core';
+
+export interface RunnerListCacheOptions {
+  /** How old a cached page may be; 0 turns the cache off. */
+  readonly ttlMs: number;
+  /** Most pages remembered; past it the least recently stored goes. */
+  readonly maxEntries: number;
+}
+
+/** How a read was answered: from the cache, by a read shared with others, or by its own. */
+export type RunnerListCacheOutcome = 'hit' | 'shared' | 'miss' | 'bypass';
+
+interface Entry<T> {
+  readonly value: T;
+  readonly generation: number;
+  readonly expiresAt: number;
+}
+
+interface Pending<T> {
+  readonly promise: Promise<T>;
+  readonly generation: number;
+}
+
+/**
+ * Pages of `GET /api/v1/runners` this gateway read recently, keyed by the page's query
+ * (docs/architecture.md, "The API gateway").
+ *
+ * A page is served from here while it is younger than `ttlMs` (counted from the moment its read
+ * began) and nothing changed since that moment. Changes are counted by a generation number that
+ * {@link invalidate} raises: the gateway calls it when a runner event reaches it (another
+ * replica's launch, a state change, a heartbeat's first or last report) and after every command
+ * it forwards to runner-manager itself, so a client sees its own launch or stop at once. A read
+ * that began before a change is returned to its callers but never stored. What no event
+ * announces (CPU, memory, token counters, the last heartbeat's time) is at most `ttlMs` old.
+ *
+ * Concurrent reads of one page share one request to the services. The cached replies are shared
+ * between requests: callers must not change them.
+ */
+export class RunnerListCache<T> {
+  private readonly entries = new Map<string, Entry<T>>();
+  private readonly pending = new Map<string, Pending<T>>();
+  private generation = 0;
+  private hearsChanges: () => boolean = () => false;
+
+  constructor(
+    private readonly options: RunnerListCacheOptions,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Whether the options turn the cache on at all. */
+  get configured(): boolean {
+    return this.options.ttlMs > 0 && this.options.maxEntries > 0;
+  }
+
+  /** On when configured and while the gateway hears about changes ({@link listenTo}). */
+  get enabled(): boolean {
+    return this.configured && this.hearsChanges();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * `hearsChanges` tells whether changes reach the gateway now (its change subscription is up and
+   * its bus connected). While it says no, every read goes to the services, nothing is stored,
+   * and what was cached is dropped: events missed meanwhile cannot leave a stale page behind.
+   */
+  listenTo(hearsChanges: () => boolean): void {
+    this.hearsChanges = hearsChanges;
+    this.invalidate();
+  }
+
+  /** Something a page may show changed: no page read before now is served or stored again. */
+  invalidate(): void {
+    this.generation++;
+    this.entries.clear();
+    this.pending.clear();
+  }
+
+  /**
+   * The page `key`, from the cache or by `load`; `fresh` reads it anew (and stores the result for
+   * the next reader). Resolves with the page and how it was answered; rejects when `load` does.
+   */
+  async read(
+    key: string,
+    load: () => Promise<T>,
+    options: { readonly fresh?: boolean } = {},
+  ): Promise<{ readonly value: T; readonly outcome: RunnerListCacheOutcome }> {
+    if (!this.enabled) {
+      if (this.entries.size > 0 || this.pending.size > 0) this.invalidate();
+      return { value: await load(), outcome: 'bypass' };
+    }
+    const now = this.clock.now().getTime();
+    if (options.fresh !== true) {
+      const entry = this.entries.get(key);
+      if (entry !== undefined) {
+        if (entry.generation === this.generation && entry.expiresAt > now) {
+          return { value: entry.value, outcome: 'hit' };
+        }
+        this.entries.delete(key);
+      }
+      const shared = this.pending.get(key);
+      if (shared !== undefined && shared.generation === this.generation) {
+        return { value: await shared.promise, outcome: 'shared' };
+      }
+    }
+    const generation = this.generation;
+    const promise = load();
+    const pending: Pending<T> = { promise, generation };
+    this.pending.set(key, pending);
+    try {
+      const value = await promise;
+      if (generation === this.generation) this.store(key, value, generation, now);
+      return { value, outcome: 'miss' };
+    } finally {
+      if (this.pending.get(key) === pending) this.pending.delete(key);
+    }
+  }
+
+  private store(key: string, value: T, generation: number, readAt: number): void {
+    this.entries.delete(key);
+    this.entries.set(key, { value, generation, expiresAt: readAt + this.options.ttlMs });
+    while (this.entries.size > this.options.maxEntries) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+    }
+  }
+}
+
+/** The gateway's {@link RunnerListCache} of runner list replies. */
+export const RUNNER_LIST_CACHE = Symbol('RUNNER_LIST_CACHE');
