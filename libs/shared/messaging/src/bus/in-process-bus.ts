@@ -22,6 +22,7 @@ import {
   type Subscription,
   type SubscriptionSpec,
 } from './bus.ports';
+import { jsonCopy } from './json-copy';
 
 export interface InProcessBusOptions {
   readonly signingKey: string;
@@ -208,11 +209,11 @@ export class InProcessBus implements MessageBus {
         timeoutMs,
       );
     });
-    // Payload and result go through JSON like on the wire, so both buses behave the same.
+    // Payload and result are copied as JSON would carry them, so both buses behave the same.
     const call = Promise.resolve()
-      .then(() => handler(pattern, wireCopy(payload), meta))
+      .then(() => handler(pattern, jsonCopy(payload), meta))
       .then(
-        (result) => wireCopy(result) as TResponse,
+        (result) => jsonCopy(result) as TResponse,
         (error: unknown) => {
           throw new RemoteRequestError(service, pattern, toRemoteErrorPayload(error));
         },
@@ -342,9 +343,4 @@ export class InProcessBus implements MessageBus {
       ...(detail === undefined ? {} : { detail }),
     });
   }
-}
-
-function wireCopy(value: unknown): unknown {
-  if (value === undefined) return undefined;
-  return JSON.parse(JSON.stringify(value)) as unknown;
 }
