@@ -35,11 +35,49 @@ describe('RunnerListCache', () => {
     let version = 0;
     const load = () => Promise.resolve(`page v${++version}`);
     await expect(cache.read('a', load)).resolves.toEqual({ value: 'page v1', outcome: 'miss' });
-    clock.advance(999);
+    clock.advance(499);
     await expect(cache.read('a', load)).resolves.toEqual({ value: 'page v1', outcome: 'hit' });
-    clock.advance(1);
+    expect(version).toBe(1);
+    clock.advance(501); // nobody read it in its second half: it expired unrefreshed
     await expect(cache.read('a', load)).resolves.toEqual({ value: 'page v2', outcome: 'miss' });
     await expect(cache.read('b', load)).resolves.toEqual({ value: 'page v3', outcome: 'miss' });
+  });
+
+  it('reads a page past half its life again in the background, answering from memory meanwhile', async () => {
+    const loads = deferredLoads();
+    const first = cache.read('a', loads.load);
+    loads.resolveNext('v1');
+    await first;
+    clock.advance(600);
+    await expect(cache.read('a', loads.load)).resolves.toEqual({ value: 'v1', outcome: 'hit' });
+    expect(loads.calls).toBe(2); // the refresh, started by that hit
+    await expect(cache.read('a', loads.load)).resolves.toEqual({ value: 'v1', outcome: 'hit' });
+    expect(loads.calls).toBe(2); // one refresh at a time
+    loads.resolveNext('v2');
+    await Promise.resolve();
+    await Promise.resolve();
+    clock.advance(500); // v1 would have expired; v2 was read at +600 ms
+    await expect(cache.read('a', loads.load)).resolves.toEqual({ value: 'v2', outcome: 'hit' });
+    expect(loads.calls).toBe(3); // v2 is half its life old: the next refresh
+    clock.advance(600); // v2 expired before that refresh came back: its readers wait for it
+    const waited = cache.read('a', loads.load);
+    expect(loads.calls).toBe(3);
+    loads.resolveNext('v3');
+    await expect(waited).resolves.toEqual({ value: 'v3', outcome: 'shared' });
+  });
+
+  it('does not store a background read that a change overtook', async () => {
+    const loads = deferredLoads();
+    const first = cache.read('a', loads.load);
+    loads.resolveNext('v1');
+    await first;
+    clock.advance(600);
+    await cache.read('a', loads.load); // starts the refresh
+    cache.invalidate();
+    loads.resolveNext('read before the change');
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(cache.size).toBe(0);
   });
 
   it('counts the age from the start of the read, not its end', async () => {

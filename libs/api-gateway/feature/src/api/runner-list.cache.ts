@@ -13,6 +13,8 @@ export type RunnerListCacheOutcome = 'hit' | 'shared' | 'miss' | 'bypass';
 interface Entry<T> {
   readonly value: T;
   readonly generation: number;
+  /** From then on a hit also starts the next read (refresh ahead). */
+  readonly refreshAt: number;
   readonly expiresAt: number;
 }
 
@@ -33,8 +35,10 @@ interface Pending<T> {
  * that began before a change is returned to its callers but never stored. What no event
  * announces (CPU, memory, token counters, the last heartbeat's time) is at most `ttlMs` old.
  *
- * Concurrent reads of one page share one request to the services. The cached replies are shared
- * between requests: callers must not change them.
+ * Concurrent reads of one page share one request to the services, and a page past half its
+ * `ttlMs` is read again in the background by its next hit (still answered from memory), so a
+ * steadily read page is replaced before it expires instead of making its readers wait. The
+ * cached replies are shared between requests: callers must not change them.
  */
 export class RunnerListCache<T> {
   private readonly entries = new Map<string, Entry<T>>();
@@ -96,6 +100,11 @@ export class RunnerListCache<T> {
       const entry = this.entries.get(key);
       if (entry !== undefined) {
         if (entry.generation === this.generation && entry.expiresAt > now) {
+          // Past half its life, the first reader also starts the next read in the background,
+          // so that readers seldom wait for a page that merely aged.
+          if (now >= entry.refreshAt && !this.pending.has(key)) {
+            this.load(key, load, now).catch(() => undefined);
+          }
           return { value: entry.value, outcome: 'hit' };
         }
         this.entries.delete(key);
@@ -105,6 +114,11 @@ export class RunnerListCache<T> {
         return { value: await shared.promise, outcome: 'shared' };
       }
     }
+    return { value: await this.load(key, load, now), outcome: 'miss' };
+  }
+
+  /** Reads the page, shared with concurrent readers, and stores it unless something changed. */
+  private async load(key: string, load: () => Promise<T>, now: number): Promise<T> {
     const generation = this.generation;
     const promise = load();
     const pending: Pending<T> = { promise, generation };
@@ -112,7 +126,7 @@ export class RunnerListCache<T> {
     try {
       const value = await promise;
       if (generation === this.generation) this.store(key, value, generation, now);
-      return { value, outcome: 'miss' };
+      return value;
     } finally {
       if (this.pending.get(key) === pending) this.pending.delete(key);
     }
@@ -120,7 +134,12 @@ export class RunnerListCache<T> {
 
   private store(key: string, value: T, generation: number, readAt: number): void {
     this.entries.delete(key);
-    this.entries.set(key, { value, generation, expiresAt: readAt + this.options.ttlMs });
+    this.entries.set(key, {
+      value,
+      generation,
+      refreshAt: readAt + this.options.ttlMs / 2,
+      expiresAt: readAt + this.options.ttlMs,
+    });
     while (this.entries.size > this.options.maxEntries) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
