@@ -16,7 +16,10 @@
  * gateway -> API key check (cached after the first request) -> runner-manager (`runners.list` /
  * `runners.get` over the in-process bus: one query, the project and planned restart joined) and
  * heartbeat-ingest (`liveness.get`; for a single runner at the same time as runner-manager,
- * for a page after it) and back.
+ * for a page after it) and back. The list's open loop reads one page that does not change, so
+ * the gateway answers it from its runner list cache (API_LIST_CACHE_TTL, one read from the
+ * services a second); a third phase measures the page uncached (`Cache-Control: no-cache`,
+ * closed loop only): its cost per read, without a target.
  *
  * Before each open-loop window, a closed loop (BENCH_CONCURRENCY requests in flight, default 16)
  * gives the most the daemon sustains on that endpoint, and its CPU and database commits per
