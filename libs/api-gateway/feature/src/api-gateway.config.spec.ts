@@ -35,6 +35,18 @@ describe('gateway configuration', () => {
     expect(z.prettifyError(result.error!)).toContain('API_LIST_CACHE_TTL');
   });
 
+  it('keeps looked-up projects for 1 s by default, API_PROJECT_CACHE_TTL=0 turns it off', () => {
+    const defaults = gatewayOptionsSchema.parse(
+      gatewayOptionsFromEnv('postgres://db', gatewayEnvSchema.parse({})),
+    );
+    expect(defaults.projectCache).toEqual({ ttlMs: 1_000, maxEntries: 1_024 });
+    const off = gatewayEnvSchema.parse({ API_PROJECT_CACHE_TTL: '0' });
+    expect(gatewayOptionsFromEnv('postgres://db', off).projectCache).toEqual({ ttlMs: 0 });
+    const result = gatewayEnvSchema.safeParse({ API_PROJECT_CACHE_TTL: '-1s' });
+    expect(result.success).toBe(false);
+    expect(z.prettifyError(result.error!)).toContain('API_PROJECT_CACHE_TTL');
+  });
+
   describe('API_BOOTSTRAP_KEY', () => {
     const { key } = generateApiKey();
 

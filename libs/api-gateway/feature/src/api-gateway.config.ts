@@ -30,7 +30,8 @@ const bootstrapKey = z
  * `API_RATE_LIMIT_WINDOW` (default 600 per 1m), `API_REQUEST_TIMEOUT` (default 10s),
  * `API_KEY_CACHE_TTL` (default 10s; 0 verifies every request against the database),
  * `API_LIST_CACHE_TTL` (default 1s; how old a cached runner list page may be, 0 turns the cache
- * off),
+ * off), `API_PROJECT_CACHE_TTL` (default 1s; how old a project a budget check looked up may
+ * be, 0 turns that cache off),
  * `API_BOOTSTRAP_KEY` (optional: the first admin key, stored when no key exists yet).
  */
 export const gatewayEnvSchema = z.object({
@@ -39,6 +40,7 @@ export const gatewayEnvSchema = z.object({
   API_REQUEST_TIMEOUT: duration().default(10_000),
   API_KEY_CACHE_TTL: duration().default(10_000),
   API_LIST_CACHE_TTL: duration().default(1_000),
+  API_PROJECT_CACHE_TTL: duration().default(1_000),
   API_BOOTSTRAP_KEY: bootstrapKey.optional(),
 });
 
@@ -52,6 +54,7 @@ export function gatewayOptionsFromEnv(databaseUrl: string, env: GatewayEnv): Gat
     requestTimeoutMs: env.API_REQUEST_TIMEOUT,
     apiKeyCache: { ttlMs: env.API_KEY_CACHE_TTL },
     runnerListCache: { ttlMs: env.API_LIST_CACHE_TTL },
+    projectCache: { ttlMs: env.API_PROJECT_CACHE_TTL },
     bootstrapKey: env.API_BOOTSTRAP_KEY,
   };
 }

@@ -16,8 +16,8 @@ import { BudgetServiceClient } from './api/budget-service.client';
 import { BudgetsController } from './api/budgets.controller';
 import { ProjectNames } from './api/project-names';
 import { ProjectsController } from './api/projects.controller';
+import { PROJECT_CACHE, ReadCache, RUNNER_LIST_CACHE } from './api/read-cache';
 import { RunnerAttachController } from './api/runner-attach.controller';
-import { RUNNER_LIST_CACHE, RunnerListCache } from './api/runner-list.cache';
 import { RunnerListFreshness } from './api/runner-list.freshness';
 import { RunnerLivenessEnricher } from './api/runner-liveness.enricher';
 import { RunnerManagerClient } from './api/runner-manager.client';
@@ -119,7 +119,17 @@ export class ApiGatewayModule {
         {
           provide: RUNNER_LIST_CACHE,
           inject: [CLOCK],
-          useFactory: (clock: Clock) => new RunnerListCache(options.runnerListCache, clock),
+          useFactory: (clock: Clock) => new ReadCache(options.runnerListCache, clock),
+        },
+        {
+          provide: PROJECT_CACHE,
+          inject: [CLOCK],
+          useFactory: (clock: Clock) => {
+            const cache = new ReadCache(options.projectCache, clock);
+            // No event announces a project change: only the TTL and this gateway's commands.
+            cache.listenTo(() => true);
+            return cache;
+          },
         },
         RunnerListFreshness,
         { provide: BOOTSTRAP_API_KEY, useValue: options.bootstrapKey ?? null },

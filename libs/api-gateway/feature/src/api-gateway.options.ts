@@ -41,6 +41,17 @@ export const gatewayOptionsSchema = z.strictObject({
       maxEntries: z.number().int().positive().default(256),
     })
     .default({ ttlMs: 1_000, maxEntries: 256 }),
+  /**
+   * Projects a budget check looked up, kept in memory (docs/architecture.md, "The API gateway"):
+   * `ttlMs` is how long another replica's change to a project may go unseen by a check (0: every
+   * check asks runner-manager); `maxEntries` bounds the memory.
+   */
+  projectCache: z
+    .strictObject({
+      ttlMs: z.number().int().nonnegative().default(1_000),
+      maxEntries: z.number().int().positive().default(1_024),
+    })
+    .default({ ttlMs: 1_000, maxEntries: 1_024 }),
   /** How long a request to a service may take before the answer is a 504. */
   requestTimeoutMs: z.number().int().positive().default(10_000),
   /**

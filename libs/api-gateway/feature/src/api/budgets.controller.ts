@@ -28,6 +28,7 @@ import {
   type UsageSummaryReply,
   usageSummaryRequestSchema,
 } from '@stratavore/contracts';
+import { counter } from '@stratavore/observability';
 import { z } from 'zod';
 
 import { parseAtEdge } from '../http/edge-validation';
@@ -35,6 +36,7 @@ import { SerializeReply } from '../http/reply-schema';
 import { RequiredScope } from '../keys/api-scope';
 import { BudgetServiceClient } from './budget-service.client';
 import { GatewayRoutes } from './gateway-routes.decorator';
+import { PROJECT_CACHE, type ReadCache } from './read-cache';
 import { bodyObject, queryNumber, queryString } from './request-input';
 import { RunnerManagerClient } from './runner-manager.client';
 
@@ -80,6 +82,12 @@ const removeByScopeQuerySchema = z
     path: ['scope'],
   });
 
+const projectLookups = counter({
+  name: 'stratavore_gateway_project_lookups_total',
+  help: "Projects budget checks looked up, by how: hit (the gateway's project cache), shared (a lookup in flight), miss (asked runner-manager and stored), bypass (cache off).",
+  labelNames: ['outcome'],
+});
+
 const listQuerySchema = z.strictObject({ project: projectRefSchema.optional() });
 
 const usageQuerySchema = z.strictObject({
@@ -101,6 +109,7 @@ export class BudgetsController {
   constructor(
     @Inject(BudgetServiceClient) private readonly budgets: BudgetServiceClient,
     @Inject(RunnerManagerClient) private readonly runnerManager: RunnerManagerClient,
+    @Inject(PROJECT_CACHE) private readonly projectCache: ReadCache<ProjectReply>,
   ) {}
 
   /** Every budget with its current period, or `?project=` the budgets covering that project. */
@@ -157,14 +166,21 @@ export class BudgetsController {
     return this.budgets.request('usage.summary', payload);
   }
 
-  /** Would a launch be admitted now, and what would it overrun? Changes nothing. */
+  /**
+   * Would a launch be admitted now, and what would it overrun? Changes nothing. The project (its
+   * id and default estimate) comes from the gateway's project cache (`API_PROJECT_CACHE_TTL`):
+   * checks are asked for often and projects change seldom; the launch itself reads it anew.
+   */
   @Post('check')
   @HttpCode(200)
   @RequiredScope('viewer')
   @SerializeReply(checkBudgetReplySchema)
   async check(@Body() body: unknown): Promise<CheckBudgetReply> {
     const parsed = parseAtEdge(checkBudgetBodySchema, bodyObject(body));
-    const project = await this.project(parsed.project);
+    const { value: project, outcome } = await this.projectCache.read(parsed.project, () =>
+      this.project(parsed.project),
+    );
+    projectLookups.inc({ outcome });
     return this.budgets.request('budgets.check', {
       projectId: project.id,
       projectName: project.name,

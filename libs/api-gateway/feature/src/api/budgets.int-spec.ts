@@ -225,9 +225,8 @@ describe('budgets over HTTP', () => {
 
   it("checks a launch with the project's default estimate, or the given one", async () => {
     const verdict = { allowed: true, refusals: [], softOverruns: [], budgets: [], message: null };
-    gateway.runnerManager
-      .expect('projects.get', () => project())
-      .expect('projects.get', () => project());
+    // One lookup: the second check finds the project in the gateway's project cache.
+    gateway.runnerManager.expect('projects.get', () => project());
     budgetService.expect('budgets.check', () => verdict).expect('budgets.check', () => verdict);
 
     expect(await call('POST', '/api/v1/budgets/check', keys.viewer, { project: 'api' })).toEqual({
@@ -251,6 +250,22 @@ describe('budgets over HTTP', () => {
     expect(bad.json.errors).toEqual([
       { field: 'estimateTokens', message: 'expected a whole number of tokens (0 or more)' },
     ]);
+
+    // A project change through this gateway drops the cached project: the next check asks again.
+    gateway.runnerManager
+      .expect('projects.update', () => project({ estimateTokens: 60_000 }))
+      .expect('projects.get', () => project({ estimateTokens: 60_000 }));
+    budgetService.expect('budgets.check', () => verdict);
+    const updated = await call('PATCH', '/api/v1/projects/api', keys.operator, {
+      estimateTokens: 60_000,
+    });
+    expect(updated.status).toBe(200);
+    await call('POST', '/api/v1/budgets/check', keys.viewer, { project: 'api' });
+    expect(budgetService.received.at(-1)?.payload).toEqual({
+      projectId: PROJECT_ID,
+      projectName: 'api',
+      estimate: { tokens: 60_000, usd: 0 },
+    });
   });
 
   it('answers a refused check with every field of the contract (response schema)', async () => {
@@ -292,7 +307,10 @@ describe('budgets over HTTP', () => {
     gateway.runnerManager.expect('projects.get', () => project());
     budgetService.expect('budgets.check', () => verdict);
 
-    const answer = await call('POST', '/api/v1/budgets/check', keys.viewer, { project: 'api' });
+    // By id: a key the previous test did not leave in the gateway's project cache.
+    const answer = await call('POST', '/api/v1/budgets/check', keys.viewer, {
+      project: PROJECT_ID,
+    });
 
     expect(answer.status).toBe(200);
     expect(answer.json).toStrictEqual(verdict);

@@ -15,7 +15,7 @@ import { z } from 'zod';
 
 import { FakeResponder, TEST_SIGNING_KEY } from '../api-gateway.test-support';
 import { runnerReplyFixture, useGatewaySuite } from '../gateway-suite.test-support';
-import { RUNNER_LIST_CACHE, type RunnerListCache } from './runner-list.cache';
+import { type ReadCache,RUNNER_LIST_CACHE } from './read-cache';
 
 const changeContracts = [
   defineEvent({ type: 'runner.running', version: 1, data: z.object({ runnerId: z.string() }) }),
@@ -94,7 +94,7 @@ describe('the runner list cache behind GET /api/v1/runners', () => {
   }
 
   it('answers a repeated list from memory until a runner event reaches the gateway', async () => {
-    const cache = suite.gateway.app.get<RunnerListCache<unknown>>(RUNNER_LIST_CACHE);
+    const cache = suite.gateway.app.get<ReadCache<unknown>>(RUNNER_LIST_CACHE);
     // The change subscription is taken once the application started; without it, no cache.
     await waitFor(() => cache.enabled || null, {
       timeoutMs: 5_000,

@@ -9,7 +9,7 @@ import { type RunnerListReply } from '@stratavore/contracts';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@stratavore/messaging';
 
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../api-gateway.options';
-import { RUNNER_LIST_CACHE, type RunnerListCache } from './runner-list.cache';
+import { type ReadCache,RUNNER_LIST_CACHE } from './read-cache';
 
 /**
  * Events after which a cached runner page may be wrong: every runner state change and
@@ -28,13 +28,13 @@ export const RUNNER_CHANGE_PATTERNS = ['runner.#', 'heartbeat.#', 'session.#'] a
  */
 @Injectable()
 export class RunnerListFreshness implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('RunnerListCache');
+  private readonly logger = new Logger('ReadCache');
   private subscription?: Subscription;
   private stopped = false;
 
   constructor(
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
-    @Inject(RUNNER_LIST_CACHE) private readonly cache: RunnerListCache<RunnerListReply>,
+    @Inject(RUNNER_LIST_CACHE) private readonly cache: ReadCache<RunnerListReply>,
     @Inject(GATEWAY_OPTIONS) private readonly options: GatewayOptions,
   ) {}
 

@@ -12,7 +12,7 @@ import { type z } from 'zod';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../api-gateway.options';
 import { GatewayErrorCode, GatewayException } from '../http/gateway.exception';
 import { compileShapeCheck, type ShapeCheck } from '../http/reply-shape';
-import { RUNNER_LIST_CACHE, type RunnerListCache } from './runner-list.cache';
+import { PROJECT_CACHE, type ReadCache, RUNNER_LIST_CACHE } from './read-cache';
 
 export type RunnerManagerPayload<P extends RunnerManagerPattern> = z.output<
   (typeof runnerManagerRequestSchemas)[P]
@@ -32,7 +32,7 @@ const SHAPE_CHECKED_REPLIES: Partial<Record<RunnerManagerPattern, ShapeCheck>> =
   'runners.list': compileShapeCheck(runnerManagerReplySchemas['runners.list']),
 };
 
-/** Queries: the only requests after which the runner list cache stays as it is. */
+/** Queries: the only requests after which the gateway's read caches stay as they are. */
 const READS: ReadonlySet<RunnerManagerPattern> = new Set<RunnerManagerPattern>([
   'projects.list',
   'projects.get',
@@ -47,15 +47,17 @@ const READS: ReadonlySet<RunnerManagerPattern> = new Set<RunnerManagerPattern>([
  * Requests to runner-manager over the bus, carrying the HTTP request's correlation id. Payloads
  * were validated at the edge; replies are validated here (by shape only for
  * {@link SHAPE_CHECKED_REPLIES}), so a malformed one is a 502, not a crash further down. Any
- * other request than a {@link READS} query drops the runner list cache once it is answered or
- * failed (a timed-out launch may still have happened), so the caller's next list shows it.
+ * other request than a {@link READS} query drops the runner list and project caches once it is
+ * answered or failed (a timed-out launch may still have happened), so the caller's next read
+ * shows it.
  */
 @Injectable()
 export class RunnerManagerClient {
   constructor(
     @Inject(MESSAGE_BUS) private readonly bus: RequestClient,
     @Inject(GATEWAY_OPTIONS) private readonly options: GatewayOptions,
-    @Inject(RUNNER_LIST_CACHE) private readonly listCache: RunnerListCache<unknown>,
+    @Inject(RUNNER_LIST_CACHE) private readonly listCache: ReadCache<unknown>,
+    @Inject(PROJECT_CACHE) private readonly projectCache: ReadCache<unknown>,
   ) {}
 
   async request<P extends RunnerManagerPattern>(
@@ -69,7 +71,10 @@ export class RunnerManagerClient {
     });
     const reply = READS.has(pattern)
       ? await sent
-      : await sent.finally(() => this.listCache.invalidate());
+      : await sent.finally(() => {
+          this.listCache.invalidate();
+          this.projectCache.invalidate();
+        });
     const shape = SHAPE_CHECKED_REPLIES[pattern];
     if (shape !== undefined) {
       const problem = shape(reply);

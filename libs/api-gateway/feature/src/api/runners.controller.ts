@@ -34,8 +34,8 @@ import { type GatewayReply } from '../http/http-types';
 import { SerializeReply } from '../http/reply-schema';
 import { RequiredScope } from '../keys/api-scope';
 import { GatewayRoutes } from './gateway-routes.decorator';
+import { type ReadCache,RUNNER_LIST_CACHE } from './read-cache';
 import { bodyObject, queryNumber, queryString } from './request-input';
-import { RUNNER_LIST_CACHE, type RunnerListCache } from './runner-list.cache';
 import { RunnerLivenessEnricher } from './runner-liveness.enricher';
 import { RunnerManagerClient } from './runner-manager.client';
 
@@ -58,7 +58,7 @@ export class RunnersController {
   constructor(
     @Inject(RunnerManagerClient) private readonly runnerManager: RunnerManagerClient,
     @Inject(RunnerLivenessEnricher) private readonly liveness: RunnerLivenessEnricher,
-    @Inject(RUNNER_LIST_CACHE) private readonly listCache: RunnerListCache<RunnerListReply>,
+    @Inject(RUNNER_LIST_CACHE) private readonly listCache: ReadCache<RunnerListReply>,
   ) {}
 
   /** 201 with the runner, or 202 with the queue entry when the project was full and `queue`. */
@@ -82,7 +82,7 @@ export class RunnersController {
    * `?project=<name>&state=running,pending&limit=50&cursor=<nextCursor>`: a page of runners
    * (default 50), newest first, with liveness from heartbeat-ingest merged and the next page's
    * `nextCursor` (`null` on the last page). Pages come from the gateway's runner list cache
-   * when fresh enough ({@link RunnerListCache}); `Cache-Control: no-cache` reads anew.
+   * when fresh enough ({@link ReadCache}); `Cache-Control: no-cache` reads anew.
    */
   @Get('runners')
   @RequiredScope('viewer')

@@ -1,6 +1,6 @@
 import { ManualClock } from '@stratavore/core';
 
-import { RunnerListCache } from './runner-list.cache';
+import { ReadCache } from './read-cache';
 
 /** A load that resolves when told to, counting its calls. */
 function deferredLoads() {
@@ -19,14 +19,14 @@ function deferredLoads() {
   };
 }
 
-describe('RunnerListCache', () => {
+describe('ReadCache', () => {
   let clock: ManualClock;
-  let cache: RunnerListCache<string>;
+  let cache: ReadCache<string>;
   let connected: boolean;
 
   beforeEach(() => {
     clock = new ManualClock('2026-11-24T12:00:00.000Z');
-    cache = new RunnerListCache<string>({ ttlMs: 1_000, maxEntries: 3 }, clock);
+    cache = new ReadCache<string>({ ttlMs: 1_000, maxEntries: 3 }, clock);
     connected = true;
     cache.listenTo(() => connected);
   });
@@ -174,14 +174,14 @@ describe('RunnerListCache', () => {
   });
 
   it('is off with ttlMs 0, and before it listens to changes', async () => {
-    const off = new RunnerListCache<string>({ ttlMs: 0, maxEntries: 3 }, clock);
+    const off = new ReadCache<string>({ ttlMs: 0, maxEntries: 3 }, clock);
     off.listenTo(() => true);
     expect(off.configured).toBe(false);
     await expect(off.read('a', () => Promise.resolve('x'))).resolves.toEqual({
       value: 'x',
       outcome: 'bypass',
     });
-    const deaf = new RunnerListCache<string>({ ttlMs: 1_000, maxEntries: 3 }, clock);
+    const deaf = new ReadCache<string>({ ttlMs: 1_000, maxEntries: 3 }, clock);
     expect(deaf.configured).toBe(true);
     expect(deaf.enabled).toBe(false);
     await expect(deaf.read('a', () => Promise.resolve('y'))).resolves.toEqual({

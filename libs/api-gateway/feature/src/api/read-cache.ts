@@ -1,14 +1,14 @@
 import { type Clock } from '@stratavore/core';
 
-export interface RunnerListCacheOptions {
-  /** How old a cached page may be; 0 turns the cache off. */
+export interface ReadCacheOptions {
+  /** How old a cached reply may be; 0 turns the cache off. */
   readonly ttlMs: number;
-  /** Most pages remembered; past it the least recently stored goes. */
+  /** Most replies remembered; past it the least recently stored goes. */
   readonly maxEntries: number;
 }
 
 /** How a read was answered: from the cache, by a read shared with others, or by its own. */
-export type RunnerListCacheOutcome = 'hit' | 'shared' | 'miss' | 'bypass';
+export type ReadCacheOutcome = 'hit' | 'shared' | 'miss' | 'bypass';
 
 interface Entry<T> {
   readonly value: T;
@@ -24,30 +24,32 @@ interface Pending<T> {
 }
 
 /**
- * Pages of `GET /api/v1/runners` this gateway read recently, keyed by the page's query
- * (docs/architecture.md, "The API gateway").
+ * Replies of a read the gateway forwards, kept in memory by the read's key (the runner list
+ * pages, the projects a budget check looks up; docs/architecture.md, "The API gateway").
  *
- * A page is served from here while it is younger than `ttlMs` (counted from the moment its read
- * began) and nothing changed since that moment. Changes are counted by a generation number that
- * {@link invalidate} raises: the gateway calls it when a runner event reaches it (another
- * replica's launch, a state change, a heartbeat's first or last report) and after every command
- * it forwards to runner-manager itself, so a client sees its own launch or stop at once. A read
- * that began before a change is returned to its callers but never stored. What no event
- * announces (CPU, memory, token counters, the last heartbeat's time) is at most `ttlMs` old.
+ * A reply is served from here while it is younger than `ttlMs` (counted from the moment its
+ * read began) and nothing changed since that moment. Changes are counted by a generation number
+ * that {@link invalidate} raises: the gateway calls it after every command it forwards to
+ * runner-manager itself, so a client sees its own launch, stop or project change at once, and
+ * for the runner list also when a runner event reaches it (another replica's launch, a state
+ * change, a heartbeat's first or last report). A read that began before a change is returned to
+ * its callers but never stored. What no event announces (for the list: CPU, memory, token
+ * counters, the last heartbeat's time; for projects: another replica's update) is at most
+ * `ttlMs` old.
  *
- * Concurrent reads of one page share one request to the services, and a page past half its
+ * Concurrent reads of one key share one request to the services, and a reply past half its
  * `ttlMs` is read again in the background by its next hit (still answered from memory), so a
- * steadily read page is replaced before it expires instead of making its readers wait. The
+ * steadily read key is replaced before it expires instead of making its readers wait. The
  * cached replies are shared between requests: callers must not change them.
  */
-export class RunnerListCache<T> {
+export class ReadCache<T> {
   private readonly entries = new Map<string, Entry<T>>();
   private readonly pending = new Map<string, Pending<T>>();
   private generation = 0;
   private hearsChanges: () => boolean = () => false;
 
   constructor(
-    private readonly options: RunnerListCacheOptions,
+    private readonly options: ReadCacheOptions,
     private readonly clock: Clock,
   ) {}
 
@@ -68,14 +70,14 @@ export class RunnerListCache<T> {
   /**
    * `hearsChanges` tells whether changes reach the gateway now (its change subscription is up and
    * its bus connected). While it says no, every read goes to the services, nothing is stored,
-   * and what was cached is dropped: events missed meanwhile cannot leave a stale page behind.
+   * and what was cached is dropped: events missed meanwhile cannot leave a stale reply behind.
    */
   listenTo(hearsChanges: () => boolean): void {
     this.hearsChanges = hearsChanges;
     this.invalidate();
   }
 
-  /** Something a page may show changed: no page read before now is served or stored again. */
+  /** Something a reply may show changed: no reply read before now is served or stored again. */
   invalidate(): void {
     this.generation++;
     this.entries.clear();
@@ -83,14 +85,14 @@ export class RunnerListCache<T> {
   }
 
   /**
-   * The page `key`, from the cache or by `load`; `fresh` reads it anew (and stores the result for
-   * the next reader). Resolves with the page and how it was answered; rejects when `load` does.
+   * The reply for `key`, from the cache or by `load`; `fresh` reads it anew (and stores the result for
+   * the next reader). Resolves with the reply and how it was answered; rejects when `load` does.
    */
   async read(
     key: string,
     load: () => Promise<T>,
     options: { readonly fresh?: boolean } = {},
-  ): Promise<{ readonly value: T; readonly outcome: RunnerListCacheOutcome }> {
+  ): Promise<{ readonly value: T; readonly outcome: ReadCacheOutcome }> {
     if (!this.enabled) {
       if (this.entries.size > 0 || this.pending.size > 0) this.invalidate();
       return { value: await load(), outcome: 'bypass' };
@@ -101,7 +103,7 @@ export class RunnerListCache<T> {
       if (entry !== undefined) {
         if (entry.generation === this.generation && entry.expiresAt > now) {
           // Past half its life, the first reader also starts the next read in the background,
-          // so that readers seldom wait for a page that merely aged.
+          // so that readers seldom wait for a reply that merely aged.
           if (now >= entry.refreshAt && !this.pending.has(key)) {
             this.load(key, load, now).catch(() => undefined);
           }
@@ -117,7 +119,7 @@ export class RunnerListCache<T> {
     return { value: await this.load(key, load, now), outcome: 'miss' };
   }
 
-  /** Reads the page, shared with concurrent readers, and stores it unless something changed. */
+  /** Reads the reply, shared with concurrent readers, and stores it unless something changed. */
   private async load(key: string, load: () => Promise<T>, now: number): Promise<T> {
     const generation = this.generation;
     const promise = load();
@@ -147,5 +149,8 @@ export class RunnerListCache<T> {
   }
 }
 
-/** The gateway's {@link RunnerListCache} of runner list replies. */
+/** The gateway's {@link ReadCache} of runner list replies (`runners.list` with liveness). */
 export const RUNNER_LIST_CACHE = Symbol('RUNNER_LIST_CACHE');
+
+/** The gateway's {@link ReadCache} of the projects budget checks look up (`projects.get`). */
+export const PROJECT_CACHE = Symbol('PROJECT_CACHE');
