@@ -166,7 +166,7 @@ describe('GitWorktrees', () => {
     expect(git(repo, 'worktree', 'list', '--porcelain')).not.toContain(created.path);
   });
 
-  it("retries when another git process holds one of git's locks, and only then", async () => {
+  it("retries when another git process holds one of git's locks or is adding a worktree, and only then", async () => {
     // A git that fails `worktree add` with a lock conflict (or another error) a few times first.
     const counter = join(dir, 'attempts');
     const fakeGit = join(dir, 'fake-git.sh');
@@ -195,6 +195,28 @@ exec git "$@"
     const created = await flaky.create({ projectPath: repo, projectName: 'web', runnerId: id(6) });
     expect(created.branch).toBe(`stratavore/${id(6)}`);
     expect(readFileSync(counter, 'utf8').trim()).toBe('3');
+
+    // Another process's `worktree add` half done: git already made this runner's branch, then
+    // died reading the other entry. The retry takes the branch over instead of refusing it.
+    writeFileSync(
+      fakeGit,
+      `#!/bin/sh
+if [ "$3" = worktree ] && [ "$4" = add ]; then
+  n=$(cat ${counter} 2>/dev/null || echo 0); echo $((n + 1)) > ${counter}
+  if [ "$n" -lt 1 ]; then
+    git -C "$2" branch "$7" "$9"
+    echo "fatal: failed to read .git/worktrees/other/commondir: Success" >&2; exit 128
+  fi
+fi
+exec git "$@"
+`,
+      { mode: 0o755 },
+    );
+    rmSync(counter, { force: true });
+    const raced = await flaky.create({ projectPath: repo, projectName: 'web', runnerId: id(8) });
+    expect(readFileSync(counter, 'utf8').trim()).toBe('2');
+    expect(git(raced.path, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe(`stratavore/${id(8)}`);
+    expect(git(raced.path, 'rev-parse', 'HEAD')).toBe(raced.baseCommit);
 
     script('fatal: invalid reference: HEAD', 5);
     await expect(

@@ -51,9 +51,13 @@ function gitEnv(): NodeJS.ProcessEnv {
   return { ...env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_EDITOR: 'true' };
 }
 
-/** git's messages when another git process holds one of its lock files. */
+/**
+ * git's messages when another git process holds one of its lock files, or is halfway through
+ * registering a worktree of its own (`git worktree add` reads every worktree's entry and dies
+ * on one whose `commondir` or `gitdir` is not written yet).
+ */
 const LOCK_CONFLICT =
-  /(\.lock'?: File exists|Unable to create '[^']*\.lock'|cannot lock ref|could not lock|Another git process seems to be running)/i;
+  /(\.lock'?: File exists|Unable to create '[^']*\.lock'|cannot lock ref|could not lock|Another git process seems to be running|failed to read .*worktrees\/[^/\s]+\/(commondir|gitdir))/i;
 
 class GitCommandError extends Error {
   constructor(
@@ -138,7 +142,17 @@ export class GitWorktrees implements WorktreeHost {
     const dir = join(this.options.rootDir, input.projectName, input.runnerId);
     await mkdir(dirname(dir), { recursive: true });
     await this.serialised(repository, () =>
-      this.gitRetryingLocks(repository, ['worktree', 'add', '--quiet', '-b', branch, dir, head]),
+      this.gitRetryingLocks(repository, (attempt) => [
+        'worktree',
+        'add',
+        '--quiet',
+        // git makes the branch before it checks the other worktrees: after a conflict the branch
+        // (this runner's own) may exist, so later attempts take it over from `head`.
+        attempt === 1 ? '-b' : '-B',
+        branch,
+        dir,
+        head,
+      ]),
     );
     const path = await realpath(dir);
     const cwd = prefix === '' ? path : join(path, prefix.replace(/\/+$/, ''));
@@ -217,12 +231,16 @@ export class GitWorktrees implements WorktreeHost {
     return next;
   }
 
-  private async gitRetryingLocks(cwd: string, args: readonly string[]): Promise<string> {
+  /** `args`, or the arguments of each attempt (1, 2, ...), run until no lock conflict. */
+  private async gitRetryingLocks(
+    cwd: string,
+    args: readonly string[] | ((attempt: number) => readonly string[]),
+  ): Promise<string> {
     const attempts = this.options.lockAttempts ?? 8;
     let delay = this.options.lockRetryMs ?? 50;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.git(cwd, args);
+        return await this.git(cwd, typeof args === 'function' ? args(attempt) : args);
       } catch (error) {
         const conflict = error instanceof GitCommandError && LOCK_CONFLICT.test(error.stderr);
         if (!conflict || attempt >= attempts) throw error;
