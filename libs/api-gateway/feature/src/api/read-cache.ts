@@ -10,9 +10,9 @@ export interface ReadCacheOptions {
 /** How a read was answered: from the cache, by a read shared with others, or by its own. */
 export type ReadCacheOutcome = 'hit' | 'shared' | 'miss' | 'bypass';
 
+/** Only replies stored since the last {@link ReadCache.invalidate}: it empties both maps. */
 interface Entry<T> {
   readonly value: T;
-  readonly generation: number;
   /** From then on a hit also starts the next read (refresh ahead). */
   readonly refreshAt: number;
   readonly expiresAt: number;
@@ -20,7 +20,6 @@ interface Entry<T> {
 
 interface Pending<T> {
   readonly promise: Promise<T>;
-  readonly generation: number;
 }
 
 /**
@@ -101,7 +100,7 @@ export class ReadCache<T> {
     if (options.fresh !== true) {
       const entry = this.entries.get(key);
       if (entry !== undefined) {
-        if (entry.generation === this.generation && entry.expiresAt > now) {
+        if (entry.expiresAt > now) {
           // Past half its life, the first reader also starts the next read in the background,
           // so that readers seldom wait for a reply that merely aged.
           if (now >= entry.refreshAt && !this.pending.has(key)) {
@@ -112,7 +111,7 @@ export class ReadCache<T> {
         this.entries.delete(key);
       }
       const shared = this.pending.get(key);
-      if (shared !== undefined && shared.generation === this.generation) {
+      if (shared !== undefined) {
         return { value: await shared.promise, outcome: 'shared' };
       }
     }
@@ -123,22 +122,21 @@ export class ReadCache<T> {
   private async load(key: string, load: () => Promise<T>, now: number): Promise<T> {
     const generation = this.generation;
     const promise = load();
-    const pending: Pending<T> = { promise, generation };
+    const pending: Pending<T> = { promise };
     this.pending.set(key, pending);
     try {
       const value = await promise;
-      if (generation === this.generation) this.store(key, value, generation, now);
+      if (generation === this.generation) this.store(key, value, now);
       return value;
     } finally {
       if (this.pending.get(key) === pending) this.pending.delete(key);
     }
   }
 
-  private store(key: string, value: T, generation: number, readAt: number): void {
+  private store(key: string, value: T, readAt: number): void {
     this.entries.delete(key);
     this.entries.set(key, {
       value,
-      generation,
       refreshAt: readAt + this.options.ttlMs / 2,
       expiresAt: readAt + this.options.ttlMs,
     });
