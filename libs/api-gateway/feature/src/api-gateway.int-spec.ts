@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 
-import { buildEnvelope, defineEvent, EventCatalog, RunnerErrorCode } from '@stratavore/contracts';
+import { defineEvent, EventCatalog, RunnerErrorCode } from '@stratavore/contracts';
 import { createTestDatabase, type TestDatabase, waitFor } from '@stratavore/testing';
 import { z } from 'zod';
 
 import { type StatusReply } from './api/status.controller';
-import { type GatewayUnderTest, startGateway, TEST_SIGNING_KEY } from './api-gateway.test-support';
+import { type GatewayUnderTest, publishTestEvent, startGateway } from './api-gateway.test-support';
 import { EventStreamHub } from './events/event-stream.hub';
 import { type ApiErrorBody } from './http/http-error-mapping';
 
@@ -410,18 +410,12 @@ describe('api-gateway over HTTP', () => {
 
   describe('event stream', () => {
     function publish(type: 'runner.probed' | 'budget.probed', n: number) {
-      const envelope = buildEnvelope<TestEvent>(
+      return publishTestEvent(
+        gateway.bus,
+        testEvents,
         { type, version: 1, source: 'test', subject: `s-${n}`, correlationId: 'c-1', data: { n } },
-        {
-          clock: { now: () => new Date(NOW) },
-          ids: { uuid: randomUUID },
-          signingKey: TEST_SIGNING_KEY,
-          catalog: testEvents,
-        },
+        { now: () => new Date(NOW) },
       );
-      return gateway.bus.publishBatch([
-        { routingKey: type, messageId: envelope.id, body: Buffer.from(JSON.stringify(envelope)) },
-      ]);
     }
 
     it('streams bus events matching ?types, with keep-alives, and forgets the client on disconnect', async () => {

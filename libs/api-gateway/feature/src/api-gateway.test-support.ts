@@ -1,9 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { type AddressInfo } from 'node:net';
 
 import { Global, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { RUNNER_MANAGER_SERVICE } from '@stratavore/contracts';
+import {
+  buildEnvelope,
+  type EnvelopeClock,
+  type EnvelopeInput,
+  type EventCatalog,
+  type EventContract,
+  RUNNER_MANAGER_SERVICE,
+} from '@stratavore/contracts';
 import { CLOCK, ID_GENERATOR, RandomIdGenerator, SystemClock } from '@stratavore/core';
 import {
   InProcessBus,
@@ -18,6 +26,27 @@ import { type GatewayOptionsInput } from './api-gateway.options';
 import { ApiKeyService } from './keys/api-key.service';
 
 export const TEST_SIGNING_KEY = 'api-gateway-test-signing-key';
+
+/**
+ * Publishes one event of a test `catalog` on the gateway's bus, signed as the services sign
+ * theirs, routed by its type: what the outbox relay would deliver.
+ */
+export function publishTestEvent<C extends EventContract, T extends C['type'], V extends number>(
+  bus: InProcessBus,
+  catalog: EventCatalog<C>,
+  input: EnvelopeInput<C, T, V>,
+  clock: EnvelopeClock = new SystemClock(),
+) {
+  const envelope = buildEnvelope<C, T, V>(input, {
+    clock,
+    ids: { uuid: randomUUID },
+    signingKey: TEST_SIGNING_KEY,
+    catalog,
+  });
+  return bus.publishBatch([
+    { routingKey: input.type, messageId: envelope.id, body: Buffer.from(JSON.stringify(envelope)) },
+  ]);
+}
 
 export interface ReceivedRequest {
   readonly pattern: string;

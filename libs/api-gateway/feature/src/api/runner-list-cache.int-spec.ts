@@ -1,21 +1,19 @@
 import { randomUUID } from 'node:crypto';
 
 import {
-  buildEnvelope,
   defineEvent,
   EventCatalog,
   HEARTBEAT_INGEST_SERVICE,
   type LaunchRunnerReply,
   type RunnerListReply,
 } from '@stratavore/contracts';
-import { SystemClock } from '@stratavore/core';
 import { metricsRegistry } from '@stratavore/observability';
 import { waitFor } from '@stratavore/testing';
 import { z } from 'zod';
 
-import { FakeResponder, TEST_SIGNING_KEY } from '../api-gateway.test-support';
+import { FakeResponder, publishTestEvent } from '../api-gateway.test-support';
 import { runnerReplyFixture, useGatewaySuite } from '../gateway-suite.test-support';
-import { type ReadCache,RUNNER_LIST_CACHE } from './read-cache';
+import { type ReadCache, RUNNER_LIST_CACHE } from './read-cache';
 
 const changeContracts = [
   defineEvent({ type: 'runner.running', version: 1, data: z.object({ runnerId: z.string() }) }),
@@ -72,25 +70,14 @@ describe('the runner list cache behind GET /api/v1/runners', () => {
   }
 
   function publish(type: ChangeEvent['type']) {
-    const envelope = buildEnvelope<ChangeEvent>(
-      {
-        type,
-        version: 1,
-        source: 'test',
-        subject: RUNNER_ID,
-        correlationId: 'list-cache',
-        data: { runnerId: RUNNER_ID },
-      },
-      {
-        clock: new SystemClock(),
-        ids: { uuid: randomUUID },
-        signingKey: TEST_SIGNING_KEY,
-        catalog: changeEvents,
-      },
-    );
-    return suite.gateway.bus.publishBatch([
-      { routingKey: type, messageId: envelope.id, body: Buffer.from(JSON.stringify(envelope)) },
-    ]);
+    return publishTestEvent(suite.gateway.bus, changeEvents, {
+      type,
+      version: 1,
+      source: 'test',
+      subject: RUNNER_ID,
+      correlationId: 'list-cache',
+      data: { runnerId: RUNNER_ID },
+    });
   }
 
   it('answers a repeated list from memory until a runner event reaches the gateway', async () => {

@@ -9,7 +9,7 @@ import { type RunnerListReply } from '@stratavore/contracts';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@stratavore/messaging';
 
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../api-gateway.options';
-import { type ReadCache,RUNNER_LIST_CACHE } from './read-cache';
+import { type ReadCache, RUNNER_LIST_CACHE } from './read-cache';
 
 /**
  * Events after which a cached runner page may be wrong: every runner state change and

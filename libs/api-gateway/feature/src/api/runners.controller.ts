@@ -34,7 +34,7 @@ import { type GatewayReply } from '../http/http-types';
 import { SerializeReply } from '../http/reply-schema';
 import { RequiredScope } from '../keys/api-scope';
 import { GatewayRoutes } from './gateway-routes.decorator';
-import { type ReadCache,RUNNER_LIST_CACHE } from './read-cache';
+import { type ReadCache, RUNNER_LIST_CACHE } from './read-cache';
 import { bodyObject, queryNumber, queryString } from './request-input';
 import { RunnerLivenessEnricher } from './runner-liveness.enricher';
 import { RunnerManagerClient } from './runner-manager.client';
