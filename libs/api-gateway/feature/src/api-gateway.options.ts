@@ -1,6 +1,16 @@
 import { API_KEY_FORMAT, API_KEY_PATTERN } from '@stratavore/api-client';
 import { z } from 'zod';
 
+/** An in-memory cache's options: `ttlMs` (0 turns it off) and `maxEntries`, with defaults. */
+function cacheOptions(ttlMs: number, maxEntries: number) {
+  return z
+    .strictObject({
+      ttlMs: z.number().int().nonnegative().default(ttlMs),
+      maxEntries: z.number().int().positive().default(maxEntries),
+    })
+    .default({ ttlMs, maxEntries });
+}
+
 /** Options of {@link ApiGatewayModule.forRoot}. */
 export const gatewayOptionsSchema = z.strictObject({
   /** PostgreSQL holding the `gateway` schema (API keys). */
@@ -25,33 +35,18 @@ export const gatewayOptionsSchema = z.strictObject({
    * another replica may still accept a key revoked elsewhere (0: every request asks the
    * database); `maxEntries` bounds the memory.
    */
-  apiKeyCache: z
-    .strictObject({
-      ttlMs: z.number().int().nonnegative().default(10_000),
-      maxEntries: z.number().int().positive().default(10_000),
-    })
-    .default({ ttlMs: 10_000, maxEntries: 10_000 }),
+  apiKeyCache: cacheOptions(10_000, 10_000),
   /**
    * Runner list pages kept in memory (docs/architecture.md, "The API gateway"): `ttlMs` is how
    * old a page may be (0: every list is read from the services); `maxEntries` bounds the memory.
    */
-  runnerListCache: z
-    .strictObject({
-      ttlMs: z.number().int().nonnegative().default(1_000),
-      maxEntries: z.number().int().positive().default(256),
-    })
-    .default({ ttlMs: 1_000, maxEntries: 256 }),
+  runnerListCache: cacheOptions(1_000, 256),
   /**
    * Projects a budget check looked up, kept in memory (docs/architecture.md, "The API gateway"):
    * `ttlMs` is how long another replica's change to a project may go unseen by a check (0: every
    * check asks runner-manager); `maxEntries` bounds the memory.
    */
-  projectCache: z
-    .strictObject({
-      ttlMs: z.number().int().nonnegative().default(1_000),
-      maxEntries: z.number().int().positive().default(1_024),
-    })
-    .default({ ttlMs: 1_000, maxEntries: 1_024 }),
+  projectCache: cacheOptions(1_000, 1_024),
   /** How long a request to a service may take before the answer is a 504. */
   requestTimeoutMs: z.number().int().positive().default(10_000),
   /**
