@@ -349,49 +349,53 @@ export function describeRunnerScenario(system: RunnerSystem): void {
     expect(isAlive(need(before.agentPid, 'agentPid'))).toBe(true);
   });
 
-  step("7. `logs` prints a runner's output; `logs --follow` exits by itself once it ended", async () => {
-    // Prints a line, waits for the test's go-ahead (a file in the project dir), prints another.
-    // The sandbox marker as $0: the cleanup sweep finds the shell by it.
-    const goFile = join(sandbox.projectDir, 'logs-e2e.go');
-    const script = 'echo "hello \u2603"; while [ ! -e logs-e2e.go ]; do sleep 0.1; done; echo bye';
-    const runner = await launch(sandbox, 'e2e', ['--', 'sh', '-c', script, sandbox.marker]);
-    logged = runner;
+  step(
+    "7. `logs` prints a runner's output; `logs --follow` exits by itself once it ended",
+    async () => {
+      // Prints a line, waits for the test's go-ahead (a file in the project dir), prints another.
+      // The sandbox marker as $0: the cleanup sweep finds the shell by it.
+      const goFile = join(sandbox.projectDir, 'logs-e2e.go');
+      const script =
+        'echo "hello \u2603"; while [ ! -e logs-e2e.go ]; do sleep 0.1; done; echo bye';
+      const runner = await launch(sandbox, 'e2e', ['--', 'sh', '-c', script, sandbox.marker]);
+      logged = runner;
 
-    const started = Date.now();
-    await eventually(
-      'the runner prints its first line, read through `logs`',
-      async () => {
-        const result = await sandbox.cli(['logs', runner.id]);
-        expectOk(result);
-        return result.stdout === 'hello \u2603\n';
-      },
-      { timeoutMs: STATE_TIMEOUT_MS },
-    );
-    timed(`${system.label}: launch -> first line in \`logs\``, started);
+      const started = Date.now();
+      await eventually(
+        'the runner prints its first line, read through `logs`',
+        async () => {
+          const result = await sandbox.cli(['logs', runner.id]);
+          expectOk(result);
+          return result.stdout === 'hello \u2603\n';
+        },
+        { timeoutMs: STATE_TIMEOUT_MS },
+      );
+      timed(`${system.label}: launch -> first line in \`logs\``, started);
 
-    // Follow a live runner: it has printed its first line and waits; then let it finish.
-    const follow = sandbox.startCli(['logs', runner.id, '--follow']);
-    await eventually('`logs --follow` prints the first line', () => follow.stdout() !== '', {
-      timeoutMs: STATE_TIMEOUT_MS,
-    });
-    expect(follow.stdout()).toBe('hello \u2603\n');
-    expect(['starting', 'running']).toContain((await sandbox.runner(runner.id)).state);
-    writeFileSync(goFile, '');
-    const followed = await follow.result;
-    expectOk(followed);
-    expect(followed.stdout).toBe('hello \u2603\nbye\n');
-    expect(followed.stderr).toContain(`runner ${runner.id} ended (completed)`);
-    expect(await sandbox.runner(runner.id)).toMatchObject({ state: 'completed', exitCode: 0 });
+      // Follow a live runner: it has printed its first line and waits; then let it finish.
+      const follow = sandbox.startCli(['logs', runner.id, '--follow']);
+      await eventually('`logs --follow` prints the first line', () => follow.stdout() !== '', {
+        timeoutMs: STATE_TIMEOUT_MS,
+      });
+      expect(follow.stdout()).toBe('hello \u2603\n');
+      expect(['starting', 'running']).toContain((await sandbox.runner(runner.id)).state);
+      writeFileSync(goFile, '');
+      const followed = await follow.result;
+      expectOk(followed);
+      expect(followed.stdout).toBe('hello \u2603\nbye\n');
+      expect(followed.stderr).toContain(`runner ${runner.id} ended (completed)`);
+      expect(await sandbox.runner(runner.id)).toMatchObject({ state: 'completed', exitCode: 0 });
 
-    const tail = await sandbox.cli(['logs', runner.id, '--tail', '1', '--json']);
-    expectOk(tail);
-    expect(JSON.parse(tail.stdout)).toEqual({
-      runnerId: runner.id,
-      content: 'bye\n',
-      nextOffset: Buffer.byteLength('hello \u2603\nbye\n'),
-      ended: true,
-    });
-  });
+      const tail = await sandbox.cli(['logs', runner.id, '--tail', '1', '--json']);
+      expectOk(tail);
+      expect(JSON.parse(tail.stdout)).toEqual({
+        runnerId: runner.id,
+        content: 'bye\n',
+        nextOffset: Buffer.byteLength('hello \u2603\nbye\n'),
+        ended: true,
+      });
+    },
+  );
 
   step(
     '8. a queued launch waits while the project is full and starts when a runner ends',

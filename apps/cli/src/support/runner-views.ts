@@ -120,9 +120,12 @@ export function renderRunnersTable(
 }
 
 /** A project's default launch estimate: `50.0k tokens, $2.00`, `-` when none. */
-export function describeEstimate(project: Pick<ProjectReply, 'estimateTokens' | 'estimateUsd'>): string {
+export function describeEstimate(
+  project: Pick<ProjectReply, 'estimateTokens' | 'estimateUsd'>,
+): string {
   const parts: string[] = [];
-  if (typeof project.estimateTokens === 'number') parts.push(`${formatCount(project.estimateTokens)} tokens`);
+  if (typeof project.estimateTokens === 'number')
+    parts.push(`${formatCount(project.estimateTokens)} tokens`);
   if (typeof project.estimateUsd === 'number') parts.push(`$${project.estimateUsd.toFixed(2)}`);
   return parts.length === 0 ? '-' : parts.join(', ');
 }

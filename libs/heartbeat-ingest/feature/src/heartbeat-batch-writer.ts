@@ -2,7 +2,7 @@ import { type FlushPlan, type RegisteredRunner } from '@stratavore/heartbeat-ing
 
 import { type BufferedHeartbeat, HeartbeatBuffer } from './heartbeat-buffer';
 import { type HeartbeatEventFactory } from './heartbeat-events';
-import { planFlushInSlices,type PlannedFlush } from './heartbeat-flush-planner';
+import { planFlushInSlices, type PlannedFlush } from './heartbeat-flush-planner';
 import { type HeartbeatIngestMetrics } from './heartbeat-ingest.metrics';
 
 /** The part of the store a flush needs. */

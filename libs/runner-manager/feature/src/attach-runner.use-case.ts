@@ -3,11 +3,7 @@ import { quotaExceeded, RunnerException, toRunnerReply } from '@stratavore/runne
 
 import { reserveLaunchBudget } from './launch-reservation';
 import { requireProject } from './project.use-cases';
-import {
-  type RequestContext,
-  RunnerLifecycle,
-  type RunnerManagerDeps,
-} from './runner-lifecycle';
+import { type RequestContext, RunnerLifecycle, type RunnerManagerDeps } from './runner-lifecycle';
 
 const DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000;
 
@@ -71,5 +67,4 @@ export class AttachRunner {
       throw error;
     }
   }
-
 }

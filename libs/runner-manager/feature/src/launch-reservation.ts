@@ -6,7 +6,11 @@ import {
 } from '@stratavore/runner-manager-domain';
 
 import { requireProject } from './project.use-cases';
-import { type GrantedBudget, type RequestContext, type RunnerManagerDeps } from './runner-lifecycle';
+import {
+  type GrantedBudget,
+  type RequestContext,
+  type RunnerManagerDeps,
+} from './runner-lifecycle';
 
 /** A launch's estimate granted by every budget covering its project, before any lock. */
 export type LaunchReservation = GrantedBudget & {

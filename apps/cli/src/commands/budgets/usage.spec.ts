@@ -1,6 +1,6 @@
 import { aUsageSummary } from '../../testing/budget-fixtures.test-support';
 import { useFakeApi } from '../../testing/command-test-env.test-support';
-import { apiError,aProject } from '../../testing/fixtures.test-support';
+import { apiError, aProject } from '../../testing/fixtures.test-support';
 import { runCommand } from '../../testing/run-command.test-support';
 
 describe('stratavore budgets usage', () => {
