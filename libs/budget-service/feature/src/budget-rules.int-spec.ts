@@ -64,10 +64,18 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
 
   async function periodsOf(budgetId: string) {
     return sql.query<
-      Array<{ starts_at: Date; ends_at: Date | null; used_input: string; carry_tokens: string }>
+      Array<{
+        starts_at: Date;
+        ends_at: Date | null;
+        used_input: string;
+        carry_tokens: string;
+        used_usd_micros: string;
+        carry_usd_micros: string;
+      }>
     >(
-      `SELECT starts_at, ends_at, used_input, carry_tokens, closed_at FROM budget.periods
-       WHERE budget_id = $1 ORDER BY starts_at`,
+      `SELECT starts_at, ends_at, used_input, carry_tokens, used_usd_micros, carry_usd_micros,
+              closed_at
+       FROM budget.periods WHERE budget_id = $1 ORDER BY starts_at`,
       [budgetId],
     );
   }
@@ -155,6 +163,82 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
     ]);
   });
 
+  it('cuts weeks at the anchor weekday and local time in a non-UTC zone, across a DST change (America/New_York)', async () => {
+    h.clock.set('2026-10-28T12:00:00.000Z');
+    const scope = project();
+    const { budget } = await set({
+      scope,
+      period: 'weekly',
+      limitTokens: 10_000,
+      timeZone: 'America/New_York',
+      periodAnchor: { weekStartsOn: 1, timeOfDay: '09:00' },
+    });
+    // Monday 2 November 09:00 EST: clocks went back on Sunday, so 14:00 UTC, not 13:00.
+    expect(budget).toMatchObject({
+      periodAnchor: { weekStartsOn: 1, monthDay: 1, timeOfDay: '09:00' },
+      periodStart: '2026-10-28T12:00:00.000Z',
+      periodEnd: '2026-11-02T14:00:00.000Z',
+    });
+    // 09:00 EDT (still Sunday's offset) and the last millisecond before 09:00 EST.
+    await book({ projectId: scope.projectId, input: 100, observedAt: '2026-11-02T13:00:00.000Z' });
+    await book({ projectId: scope.projectId, input: 10, observedAt: '2026-11-02T13:59:59.999Z' });
+    expect((await get(scope.projectId)).used.tokens).toBe(110);
+
+    h.clock.set('2026-11-02T14:00:00.000Z');
+    await h.roller.tick();
+    await book({ projectId: scope.projectId, input: 200, observedAt: '2026-11-02T14:00:00.000Z' });
+    expect(await get(scope.projectId)).toMatchObject({
+      periodStart: '2026-11-02T14:00:00.000Z',
+      periodEnd: '2026-11-09T14:00:00.000Z',
+      used: { tokens: 200 },
+    });
+    expect(
+      (await periodsOf(budget.id)).map((r) => [
+        r.starts_at.toISOString(),
+        r.ends_at?.toISOString(),
+        r.used_input,
+      ]),
+    ).toEqual([
+      ['2026-10-28T12:00:00.000Z', '2026-11-02T14:00:00.000Z', '110'],
+      ['2026-11-02T14:00:00.000Z', '2026-11-09T14:00:00.000Z', '200'],
+    ]);
+  });
+
+  it('cuts months at local midnight of the anchor day in a non-UTC zone (Asia/Tokyo)', async () => {
+    h.clock.set('2026-11-20T00:00:00.000Z');
+    const scope = project();
+    const { budget } = await set({
+      scope,
+      period: 'monthly',
+      limitTokens: 10_000,
+      timeZone: 'Asia/Tokyo',
+    });
+    // 1 December 00:00 JST is 30 November 15:00 UTC.
+    expect(budget.periodEnd).toBe('2026-11-30T15:00:00.000Z');
+    await book({ projectId: scope.projectId, input: 300, observedAt: '2026-11-30T14:59:59.999Z' });
+
+    h.clock.set('2026-11-30T15:00:00.000Z');
+    await h.roller.tick();
+    await book({ projectId: scope.projectId, input: 400, observedAt: '2026-11-30T15:00:00.000Z' });
+    // Still 30 November in UTC, already December in Tokyo: the new month.
+    h.clock.set('2026-11-30T20:00:00.000Z');
+    await book({ projectId: scope.projectId, input: 50, observedAt: '2026-11-30T20:00:00.000Z' });
+    expect(await get(scope.projectId)).toMatchObject({
+      periodStart: '2026-11-30T15:00:00.000Z',
+      periodEnd: '2026-12-31T15:00:00.000Z',
+      used: { tokens: 450 },
+    });
+    expect(
+      (await periodsOf(budget.id)).map((r) => [
+        r.starts_at.toISOString(),
+        r.ends_at?.toISOString(),
+        r.used_input,
+      ]),
+    ).toEqual([
+      ['2026-11-20T00:00:00.000Z', '2026-11-30T15:00:00.000Z', '300'],
+      ['2026-11-30T15:00:00.000Z', '2026-12-31T15:00:00.000Z', '450'],
+    ]);
+  });
   it('re-baselines a budget with spend when its period changes, instead of making it over budget', async () => {
     h.clock.set('2026-03-10T12:00:00.000Z');
     const scope = project();
@@ -232,6 +316,85 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
     expect((await get(capped.projectId)).carryOver.tokens).toBe(10);
   });
 
+  it('carries unused USD into the next period up to the USD cap, to the micro-dollar, and re-settles it after a late report', async () => {
+    h.clock.set('2026-12-01T08:00:00.000Z');
+    const capped = project();
+    const uncapped = project();
+    // The USD cap bounds USD only: the token limit carries without a cap.
+    const { budget: cappedBudget } = await set({
+      scope: capped,
+      limitTokens: 1000,
+      limitUsd: 10,
+      rollover: { enabled: true, capUsd: 3 },
+    });
+    const { budget: uncappedBudget } = await set({
+      scope: uncapped,
+      limitTokens: undefined,
+      limitUsd: 10,
+      rollover: { enabled: true },
+    });
+    for (const scope of [capped, uncapped]) {
+      await book({
+        projectId: scope.projectId,
+        input: 10,
+        costUsd: 4.123456,
+        observedAt: '2026-12-01T09:00:00.000Z',
+      });
+    }
+
+    h.clock.set('2026-12-02T00:00:00.000Z');
+    await h.roller.tick();
+    expect(await get(capped.projectId)).toMatchObject({
+      carryOver: { tokens: 990, usd: 3 },
+      used: { tokens: 0, usd: 0 },
+      left: { tokens: 1990, usd: 13 },
+    });
+    // No token limit: no tokens carried.
+    expect(await get(uncapped.projectId)).toMatchObject({
+      carryOver: { tokens: 0, usd: 5.876544 },
+      left: { tokens: null, usd: 15.876544 },
+    });
+    expect((await periodsOf(cappedBudget.id)).map((r) => r.carry_usd_micros)).toEqual([
+      '0',
+      '3000000',
+    ]);
+
+    // Spending into what was carried over.
+    await book({
+      projectId: capped.projectId,
+      costUsd: 12.5,
+      observedAt: '2026-12-02T10:00:00.000Z',
+    });
+    const spent = await get(capped.projectId);
+    expect(spent).toMatchObject({ status: 'warning', left: { usd: 0.5 } });
+    expect(spent.ratio).toBeCloseTo(12.5 / 13);
+
+    h.clock.set('2026-12-03T00:00:00.000Z');
+    await h.roller.tick();
+    expect((await get(capped.projectId)).carryOver.usd).toBe(0.5);
+    expect((await get(uncapped.projectId)).carryOver.usd).toBe(15.876544);
+
+    // Late reports: yesterday's re-settles today's USD carry; the first day's re-settles the chain.
+    await book({
+      projectId: capped.projectId,
+      costUsd: 0.4,
+      observedAt: '2026-12-02T23:00:00.000Z',
+    });
+    expect((await get(capped.projectId)).carryOver.usd).toBe(0.1);
+    await book({
+      projectId: uncapped.projectId,
+      costUsd: 1,
+      observedAt: '2026-12-01T12:00:00.000Z',
+    });
+    expect((await get(uncapped.projectId)).carryOver.usd).toBe(14.876544);
+    expect(
+      (await periodsOf(uncappedBudget.id)).map((r) => [r.used_usd_micros, r.carry_usd_micros]),
+    ).toEqual([
+      ['5123456', '0'],
+      ['0', '4876544'],
+      ['0', '14876544'],
+    ]);
+  });
   it('fires each threshold exactly once per period, even for concurrent bookings', async () => {
     h.clock.set('2026-05-01T00:00:00.000Z');
     const scope = project();
@@ -432,6 +595,111 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
     expect(release.released).toBe(0);
   });
 
+  it('refuses reservations once a hard budget is exceeded, until a raised limit or the next period', async () => {
+    h.clock.set('2026-12-10T10:00:00.000Z');
+    const scope = project();
+    const { budget } = await set({ scope, limitTokens: 1000 });
+    const launch = (tokens: number) =>
+      reserve({
+        reservationId: randomUUID(),
+        runnerId: randomUUID(),
+        projectId: scope.projectId,
+        estimate: { tokens },
+      });
+
+    await book({ projectId: scope.projectId, input: 1000, observedAt: '2026-12-10T10:00:01.000Z' });
+    expect((await get(scope.projectId)).status).toBe('exceeded');
+    // Even a launch that reserves nothing needs room left.
+    for (const tokens of [0, 10]) {
+      expect(await launch(tokens)).toMatchObject({
+        status: 'refused',
+        refusals: [
+          { budgetId: budget.id, dimension: 'tokens', used: 1000, left: 0, requested: tokens },
+        ],
+      });
+    }
+
+    // A raised limit grants again, up to what it leaves.
+    await set({ scope, limitTokens: 1500 });
+    expect(await launch(400)).toMatchObject({ status: 'granted', leftTokens: 500 });
+    expect(await launch(101)).toMatchObject({
+      status: 'refused',
+      refusals: [{ used: 1000, reserved: 400, left: 100, requested: 101 }],
+    });
+
+    // Exceeded again: refused up to the last millisecond of the period...
+    await book({ projectId: scope.projectId, input: 500, observedAt: '2026-12-10T10:00:02.000Z' });
+    expect((await get(scope.projectId)).status).toBe('exceeded');
+    h.clock.set('2026-12-10T23:59:59.999Z');
+    expect((await launch(0)).status).toBe('refused');
+
+    // ... and granted from its end, with no roller running: the reservation rolls the period.
+    // The grants of 10:00 expired (1 hour without usage), so nothing is held.
+    h.clock.set('2026-12-11T00:00:00.000Z');
+    expect(await launch(100)).toMatchObject({
+      status: 'granted',
+      leftTokens: 1500,
+      reservations: [{ budgetId: budget.id, tokens: 100 }],
+    });
+    expect(await get(scope.projectId)).toMatchObject({
+      periodStart: '2026-12-11T00:00:00.000Z',
+      status: 'ok',
+      used: { tokens: 0 },
+      reserved: { tokens: 100 },
+    });
+  });
+
+  it('grants leftUsd net of the spend and of what other reservations hold, to the micro-dollar', async () => {
+    h.clock.set('2026-12-05T10:00:00.000Z');
+    const scope = project();
+    await set({ scope, limitTokens: undefined, limitUsd: 10 });
+    const runnerA = { reservationId: randomUUID(), runnerId: randomUUID() };
+    const reserveA = () =>
+      reserve({ ...runnerA, projectId: scope.projectId, estimate: { usd: 2 } });
+    expect(await reserveA()).toMatchObject({ status: 'granted', leftTokens: null, leftUsd: 10 });
+
+    // A's own usage settles its reservation to 1.75; another runner spends without one.
+    await book({
+      runnerId: runnerA.runnerId,
+      projectId: scope.projectId,
+      costUsd: 0.25,
+      observedAt: '2026-12-05T10:00:10.000Z',
+    });
+    await book({
+      projectId: scope.projectId,
+      costUsd: 3.123456,
+      observedAt: '2026-12-05T10:00:20.000Z',
+    });
+    expect(await get(scope.projectId)).toMatchObject({
+      used: { usd: 3.373456 },
+      reserved: { usd: 1.75 },
+      left: { usd: 4.876544 },
+    });
+
+    // What runner-manager passes as --max-budget-usd: 10 - 3.373456 used - 1.75 held by A.
+    h.clock.set('2026-12-05T10:01:00.000Z');
+    const launch = (usd: number) =>
+      reserve({
+        reservationId: randomUUID(),
+        runnerId: randomUUID(),
+        projectId: scope.projectId,
+        estimate: { usd },
+      });
+    expect(await launch(1)).toMatchObject({
+      status: 'granted',
+      leftUsd: 4.876544,
+      reservations: [{ usd: 1 }],
+    });
+    expect(await launch(3.876545)).toMatchObject({
+      status: 'refused',
+      refusals: [{ dimension: 'usd', used: 3.373456, reserved: 2.75, left: 3.876544 }],
+    });
+    expect(await launch(3.876544)).toMatchObject({ status: 'granted', leftUsd: 3.876544 });
+
+    // Nothing left, but A asking again may still spend what it holds.
+    expect((await get(scope.projectId)).left.usd).toBe(0);
+    expect(await reserveA()).toMatchObject({ status: 'granted', leftUsd: 1.75 });
+  });
   it('never blocks a scope without a budget, and only warns for a soft one', async () => {
     h.clock.set('2026-08-01T00:00:00.000Z');
     const free = randomUUID();
