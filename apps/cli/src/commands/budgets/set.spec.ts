@@ -118,6 +118,89 @@ describe('stratavore budgets set', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ created: false, rebaselined: true });
   });
 
+  it('sends --period-start as the anchor: a date or local date-time by its wall clock, an offset as startsAt', async () => {
+    const cases: Array<{ start: string; anchor: unknown }> = [
+      // Wednesday 4 March, 09:30 in the budget's zone.
+      {
+        start: '2026-03-04T09:30',
+        anchor: { weekStartsOn: 3, monthDay: 4, timeOfDay: '09:30' },
+      },
+      // A Sunday; a date alone starts at midnight.
+      { start: '2026-03-01', anchor: { weekStartsOn: 7, monthDay: 1, timeOfDay: '00:00' } },
+      {
+        start: '2026-01-31 18:05:59',
+        anchor: { weekStartsOn: 6, monthDay: 31, timeOfDay: '18:05' },
+      },
+      // An instant: budget-service reads it in the budget's zone; seconds added for the contract.
+      { start: '2026-03-02T09:00+01:00', anchor: { startsAt: '2026-03-02T09:00:00+01:00' } },
+      { start: '2026-03-02t08:00:30.5z', anchor: { startsAt: '2026-03-02T08:00:30.5Z' } },
+    ];
+    for (const { start, anchor } of cases) {
+      t.api().expect(
+        { method: 'GET', path: '/api/v1/budgets', reply: { budgets: [] } },
+        {
+          method: 'PUT',
+          path: '/api/v1/budgets',
+          reply: { created: true, rebaselined: false, budget: aGlobalBudget() },
+        },
+      );
+      const result = await runCommand(
+        [
+          'budgets',
+          'set',
+          '--global',
+          '--tokens',
+          '5M',
+          '--period',
+          'weekly',
+          '--tz',
+          'Europe/Berlin',
+          '--period-start',
+          start,
+        ],
+        { env: t.env() },
+      );
+      expect([start, result.exitCode, result.stderr]).toEqual([start, 0, '']);
+      const body = t
+        .api()
+        .received.filter((r) => r.method === 'PUT')
+        .at(-1)?.body;
+      expect([start, body]).toEqual([
+        start,
+        expect.objectContaining({ timeZone: 'Europe/Berlin', periodAnchor: anchor }) as unknown,
+      ]);
+    }
+  });
+
+  it('replaces the anchor of an existing budget with --period-start and keeps the rest', async () => {
+    t.api().expect(
+      {
+        method: 'GET',
+        path: '/api/v1/budgets?project=web-app',
+        reply: { budgets: [aBudget({ period: 'monthly', timeZone: 'Asia/Tokyo' })] },
+      },
+      {
+        method: 'PUT',
+        path: '/api/v1/budgets',
+        reply: { created: false, rebaselined: true, budget: aBudget() },
+      },
+    );
+
+    const result = await runCommand(
+      ['budgets', 'set', '--project', 'web-app', '--period-start', '2026-03-15'],
+      { env: t.env() },
+    );
+
+    expect(result.exitCode).toBe(0);
+    expect(sent()).toMatchObject({
+      period: 'monthly',
+      timeZone: 'Asia/Tokyo',
+      limitTokens: 1_000_000,
+      periodAnchor: { weekStartsOn: 7, monthDay: 15, timeOfDay: '00:00' },
+    });
+    expect(result.stdout).toContain('a new period started now');
+  });
+
   it('exits 2 naming what is missing or malformed, before asking the API', async () => {
     const cases: Array<{ argv: string[]; message: string }> = [
       { argv: ['--tokens', '5M', '--period', 'daily'], message: '--global or --project NAME' },
@@ -128,11 +211,31 @@ describe('stratavore budgets set', () => {
       { argv: ['--global', '--kinds', 'input,cache'], message: 'expected token kinds' },
       { argv: ['--global', '--project', 'x'], message: '--project' },
     ];
+    for (const start of [
+      'tomorrow',
+      '2026-02-30',
+      '2026-3-2',
+      '2026-03-02T24:00',
+      '2026-03-02T09:60',
+      '2026-03-02T09',
+      '2026-03-02T09:00+25:00',
+      '2026-03-02Z',
+    ]) {
+      cases.push({
+        argv: ['--global', '--period-start', start],
+        message: `expected a date (2026-03-02) or a date-time in the budget's --tz (2026-03-02T09:00) or with an offset (2026-03-02T09:00+01:00), got "${start}"`,
+      });
+    }
     for (const { argv, message } of cases) {
       const result = await runCommand(['budgets', 'set', ...argv], { env: t.env() });
       expect([argv.join(' '), result.exitCode]).toEqual([argv.join(' '), 2]);
       expect(result.stderr).toContain(message);
     }
+    // oclif names the flag whose value it could not parse.
+    const badStart = await runCommand(['budgets', 'set', '--global', '--period-start', 'soon'], {
+      env: t.env(),
+    });
+    expect(badStart.stderr).toMatch(/Parsing --period-start\s/);
   });
 
   it('exits 2 for a new budget without --period or a limit, and for --cap without --rollover', async () => {

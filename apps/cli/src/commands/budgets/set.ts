@@ -4,6 +4,8 @@ import {
   BUDGET_PERIODS,
   type BudgetView,
   ENFORCEMENT_MODES,
+  type PeriodAnchorInput,
+  periodAnchorInputSchema,
   type SetBudgetReply,
 } from '@stratavore/contracts';
 
@@ -17,6 +19,50 @@ import {
 } from '../../support/budget-flags';
 import { describeScope, renderBudgetsTable } from '../../support/budget-views';
 import { StratavoreCommand } from '../../support/stratavore-command';
+
+const PERIOD_START_PATTERN =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/i;
+
+/**
+ * `--period-start`: where the budget's periods start. A date (`2026-03-02`) or a date-time
+ * without offset (`2026-03-02T09:00`) is wall-clock time in the budget's zone, sent as the
+ * anchor's weekday, day of month and time of day. A date-time with an offset
+ * (`2026-03-02T09:00+01:00`, `...Z`) is an instant, sent as `startsAt` for budget-service to read
+ * in the budget's zone. Seconds are dropped, as budget-service drops them.
+ */
+function parsePeriodStart(input: string): PeriodAnchorInput {
+  const expected = `expected a date (2026-03-02) or a date-time in the budget's --tz (2026-03-02T09:00) or with an offset (2026-03-02T09:00+01:00), got "${input}"`;
+  const match = PERIOD_START_PATTERN.exec(input.trim());
+  if (!match) throw new Error(expected);
+  const [, year, month, day, hour = '00', minute = '00', second, fraction, offset] = match;
+  const date = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  const realDate =
+    date.getUTCFullYear() === Number(year) &&
+    date.getUTCMonth() === Number(month) - 1 &&
+    date.getUTCDate() === Number(day);
+  if (!realDate || Number(hour) > 23 || Number(minute) > 59 || Number(second ?? 0) > 59) {
+    throw new Error(expected);
+  }
+  const anchor: PeriodAnchorInput =
+    offset === undefined
+      ? {
+          weekStartsOn: date.getUTCDay() === 0 ? 7 : date.getUTCDay(),
+          monthDay: date.getUTCDate(),
+          timeOfDay: `${hour}:${minute}`,
+        }
+      : {
+          startsAt: `${year}-${month}-${day}T${hour}:${minute}:${second ?? '00'}${fraction ?? ''}${offset.toUpperCase()}`,
+        };
+  // The contract has the last word (an offset such as +25:00).
+  const parsed = periodAnchorInputSchema.safeParse(anchor);
+  if (!parsed.success) throw new Error(expected);
+  return parsed.data;
+}
+
+const periodStartFlag = Flags.custom<PeriodAnchorInput>({
+  helpValue: 'DATE|DATETIME',
+  parse: (input) => Promise.resolve(parsePeriodStart(input)),
+});
 
 /** The configuration of an existing budget, as `PUT /api/v1/budgets` takes it back. */
 function configOf(view: BudgetView): Omit<SetBudgetInput, 'scope'> {
@@ -42,13 +88,15 @@ function sameScope(view: BudgetView, scope: BudgetScopeInput): boolean {
 }
 
 export default class BudgetsSet extends StratavoreCommand {
-  static override description = `Create or change the budget of a scope. A new budget needs --period and a limit (--tokens, --usd or both); on an existing one only the flags given change. Changing the period or time zone starts a new period from now (re-baselined).
+  static override description = `Create or change the budget of a scope. A new budget needs --period and a limit (--tokens, --usd or both); on an existing one only the flags given change. Changing the period, time zone or period start starts a new period from now (re-baselined).
+--period-start sets where periods start: a date or date-time in the budget's zone (weeks start on its weekday, months on its day of the month, every period at its time of day; default Monday, the 1st, 00:00), or a date-time with an offset, read in the budget's zone.
 --warn takes percentages of the limit (default 50,80,95; none for no warnings). --enforce hard (the default) refuses launches and stops the scope's runners once the limit is reached; soft only warns. --rollover carries what a period left unused into the next, at most --cap tokens (--cap-usd dollars).`;
 
   static override examples = [
     '<%= config.bin %> budgets set --global --tokens 5M --period daily',
     '<%= config.bin %> budgets set --project web-app --tokens 2000000 --usd 25 --period weekly --tz Europe/Berlin --warn 50,80,95 --enforce hard',
     '<%= config.bin %> budgets set --project web-app --rollover --cap 500k',
+    '<%= config.bin %> budgets set --project web-app --period weekly --tz America/New_York --period-start 2026-03-02T09:00',
     '<%= config.bin %> budgets set --project web-app --usd none',
   ];
 
@@ -72,6 +120,10 @@ export default class BudgetsSet extends StratavoreCommand {
       description: 'IANA time zone periods are cut in (default UTC)',
       helpValue: 'ZONE',
     }),
+    'period-start': periodStartFlag({
+      description:
+        "where periods start: 2026-03-02 or 2026-03-02T09:00 in the budget's zone, or 2026-03-02T09:00+01:00",
+    }),
     warn: warnFlag({ description: 'warning thresholds in percent of the limit, or none' }),
     rollover: Flags.boolean({
       description: 'carry what a period left unused into the next (--no-rollover to stop)',
@@ -89,7 +141,7 @@ export default class BudgetsSet extends StratavoreCommand {
   };
 
   static override usage =
-    'budgets set --global|--project NAME [--tokens N] [--usd USD] [--period daily|weekly|monthly|none] [--tz ZONE] [--warn 50,80,95] [--rollover [--cap N]] [--enforce hard|soft]';
+    'budgets set --global|--project NAME [--tokens N] [--usd USD] [--period daily|weekly|monthly|none] [--tz ZONE] [--period-start DATE|DATETIME] [--warn 50,80,95] [--rollover [--cap N]] [--enforce hard|soft]';
 
   async run(): Promise<SetBudgetReply> {
     const { flags } = await this.parse(BudgetsSet);
@@ -129,6 +181,7 @@ export default class BudgetsSet extends StratavoreCommand {
       ...(flags.kinds === undefined ? {} : { tokenKinds: flags.kinds }),
       period: flags.period ?? base?.period ?? 'none',
       ...(flags.tz === undefined ? {} : { timeZone: flags.tz }),
+      ...(flags['period-start'] === undefined ? {} : { periodAnchor: flags['period-start'] }),
       ...(flags.warn === undefined ? {} : { warnThresholds: flags.warn }),
       rollover: rolloverEnabled
         ? {
