@@ -66,7 +66,13 @@ function createBus(config: DaemonConfig, logger: Logger): MessageBus {
       logger: busLoggerFrom(logger),
     });
   }
-  return new InProcessBus({ signingKey: config.EVENT_SIGNING_KEY, logger: busLoggerFrom(logger) });
+  // Publishes wait until every module subscribed (main opens the bus after start-up): a backlog
+  // the relay finds at start must not be confirmed as unrouted before its consumers are there.
+  return new InProcessBus({
+    signingKey: config.EVENT_SIGNING_KEY,
+    logger: busLoggerFrom(logger),
+    holdUntilOpen: true,
+  });
 }
 
 /**
@@ -105,6 +111,7 @@ async function main(): Promise<void> {
       },
     });
     ownUrl = config.HEARTBEAT_URL ?? service.url;
+    if (bus instanceof InProcessBus) bus.open();
     await connectCli(service, logger);
   } catch (error) {
     if (embedded) await embedded.stop().catch(() => undefined);

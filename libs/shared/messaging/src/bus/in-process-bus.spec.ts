@@ -90,19 +90,110 @@ describe('InProcessBus', () => {
     expect(a.seen).toHaveLength(0);
   });
 
-  it('keeps a durable queue across subscriptions', async () => {
+  it('refuses messages while a consumer has no subscription, so the outbox keeps them', async () => {
     const first = collect();
     const subscription = await bus.subscribe(
       { consumer: 'a', patterns: ['test.*'] },
       first.handler,
     );
     await subscription.cancel();
-    await bus.publishBatch([ping(1)]);
-    expect(bus.queueDepth('a')).toBe(1);
+    const [refused] = await bus.publishBatch([ping(1)]);
+    expect(refused).toMatchObject({ ok: false, reason: 'disconnected' });
+    expect(refused).toMatchObject({ detail: 'consumer a has no subscription' });
+    expect(bus.unroutedMessages()).toEqual([]);
     const second = collect();
     await bus.subscribe({ consumer: 'a', patterns: ['test.*'] }, second.handler);
-    await waitFor(() => second.seen.length === 1);
+    const [confirmed] = await bus.publishBatch([ping(2)]);
+    expect(confirmed).toMatchObject({ ok: true });
+    expect(second.seen.map((e) => (e.envelope.data as { n: number }).n)).toEqual([2]);
     expect(first.seen).toHaveLength(0);
+  });
+
+  it('confirms a message only once every durable consumer is done with it', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const fast = collect();
+    await bus.subscribe({ consumer: 'fast', patterns: ['#'] }, fast.handler);
+    await bus.subscribe({ consumer: 'slow', patterns: ['#'] }, async () => {
+      await gate;
+      return 'ack';
+    });
+    let outcomes: unknown = null;
+    const publishing = bus.publishBatch([ping(1)]).then((o) => (outcomes = o));
+    await waitFor(() => fast.seen.length === 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(outcomes).toBeNull();
+    release();
+    await publishing;
+    expect(outcomes).toEqual([expect.objectContaining({ ok: true })]);
+  });
+
+  it('confirms a message its consumer dead-letters, and refuses none for a retry that succeeds', async () => {
+    const { handler } = collect(['retry', 'ack', 'dead-letter']);
+    await bus.subscribe({ consumer: 'a', patterns: ['test.*'] }, handler);
+    const outcomes = await bus.publishBatch([ping(1), ping(2)]);
+    expect(outcomes.map((o) => o.ok)).toEqual([true, true]);
+    expect(bus.deadLetters('a')).toHaveLength(1);
+  });
+
+  it('joins a publish of a message it still holds instead of delivering it twice', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const seen: string[] = [];
+    await bus.subscribe({ consumer: 'a', patterns: ['#'] }, async (event) => {
+      seen.push(event.envelope.id);
+      await gate;
+      return 'ack';
+    });
+    const message = ping(1);
+    const first = bus.publishBatch([message]);
+    await waitFor(() => seen.length === 1);
+    const again = bus.publishBatch([message]);
+    release();
+    expect(await first).toEqual([{ messageId: message.messageId, ok: true }]);
+    expect(await again).toEqual([{ messageId: message.messageId, ok: true }]);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('reports a timeout when the consumer takes longer than the publish may wait', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    await bus.subscribe({ consumer: 'a', patterns: ['#'] }, async () => {
+      await gate;
+      return 'ack';
+    });
+    const [outcome] = await bus.publishBatch([ping(1)], { timeoutMs: 20 });
+    release();
+    expect(outcome).toMatchObject({ ok: false, reason: 'timeout' });
+  });
+
+  it('holds publishes until open() when asked to, so late subscribers still get them', async () => {
+    bus = new InProcessBus({
+      signingKey: TEST_SIGNING_KEY,
+      catalog: testCatalog,
+      holdUntilOpen: true,
+    });
+    await bus.connect();
+    const publishing = bus.publishBatch([ping(1)]);
+    const { seen, handler } = collect();
+    await bus.subscribe({ consumer: 'late', patterns: ['#'] }, handler);
+    bus.open();
+    expect(await publishing).toEqual([expect.objectContaining({ ok: true })]);
+    expect(seen).toHaveLength(1);
+    expect(bus.unroutedMessages()).toEqual([]);
+  });
+
+  it('confirms at once for a transient queue and drops a delivery it fails', async () => {
+    const attempts: number[] = [];
+    await bus.subscribe({ consumer: 'view', patterns: ['#'], transient: true }, (event) => {
+      attempts.push(event.attempt);
+      return Promise.resolve('retry');
+    });
+    expect(await bus.publishBatch([ping(1)])).toEqual([expect.objectContaining({ ok: true })]);
+    await waitFor(() => attempts.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(attempts).toEqual([1]);
+    expect(bus.deadLetters()).toEqual([]);
   });
 
   it('retries with increasing attempts, then dead-letters after maxAttempts', async () => {
@@ -157,7 +248,7 @@ describe('InProcessBus', () => {
     expect(warnings).toHaveLength(2);
   });
 
-  it('cancel() waits for the handler in flight', async () => {
+  it('cancel() waits for the handler in flight and refuses what was still queued', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let finished = false;
@@ -166,13 +257,35 @@ describe('InProcessBus', () => {
       finished = true;
       return 'ack';
     });
-    await bus.publishBatch([ping(1), ping(2)]);
+    const publishing = bus.publishBatch([ping(1), ping(2)]);
     await waitFor(() => bus.queueDepth('a') === 1);
     const cancelled = subscription.cancel();
     release();
     await cancelled;
     expect(finished).toBe(true);
-    expect(bus.queueDepth('a')).toBe(1);
+    expect(bus.queueDepth('a')).toBe(0);
+    expect((await publishing).map((o) => (o.ok ? 'ok' : o.reason))).toEqual(['ok', 'disconnected']);
+  });
+
+  it('close() refuses messages waiting for a retry', async () => {
+    bus = new InProcessBus({
+      signingKey: TEST_SIGNING_KEY,
+      catalog: testCatalog,
+      retryBackoff: { baseMs: 60_000, maxMs: 60_000 },
+    });
+    await bus.connect();
+    const attempts: number[] = [];
+    await bus.subscribe({ consumer: 'a', patterns: ['#'] }, (event) => {
+      attempts.push(event.attempt);
+      return Promise.resolve('retry');
+    });
+    const publishing = bus.publishBatch([ping(1)]);
+    await waitFor(() => attempts.length === 1);
+    await bus.close();
+    expect(await publishing).toEqual([
+      expect.objectContaining({ ok: false, reason: 'disconnected' }),
+    ]);
+    expect(attempts).toEqual([1]);
   });
 
   it('answers requests by service name and carries remote errors with their code', async () => {

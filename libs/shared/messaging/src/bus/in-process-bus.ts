@@ -31,6 +31,15 @@ export interface InProcessBusOptions {
   readonly logger?: BusLogger;
   readonly retryBackoff?: RetryBackoff;
   readonly requestTimeoutMs?: number;
+  /** How long a publish waits for its confirmations by default (10 000 ms, as the RabbitMQ bus). */
+  readonly publishTimeoutMs?: number;
+  /**
+   * Hold every publish until {@link InProcessBus.open} (default false: route at once). The
+   * daemon holds them while its modules subscribe, so that a backlog the relay publishes at
+   * start-up reaches consumers that subscribe a moment after it, instead of being confirmed as
+   * unrouted.
+   */
+  readonly holdUntilOpen?: boolean;
 }
 
 /** How many unrouted messages are kept for inspection (oldest dropped first). */
@@ -54,6 +63,11 @@ interface QueuedMessage {
   readonly routingKey: string;
   readonly body: Buffer;
   readonly attempt: number;
+  /**
+   * The publishes waiting for this queue to be done with the message; shared by its retries,
+   * and joined by a publish of the same message id while it is still here.
+   */
+  readonly confirmations: Confirmation[];
 }
 
 interface ActiveConsumer {
@@ -62,10 +76,54 @@ interface ActiveConsumer {
   cancelled: boolean;
 }
 
-/** One consumer's queue; like a durable RabbitMQ queue it outlives its subscriptions. */
+/**
+ * One message of one publish: confirmed once every durable queue it was routed to is done with
+ * it (handled, or dead-lettered), refused as soon as one of them drops it (its consumer stopped,
+ * the bus closed). The first verdict counts; the publish's timeout may come before it.
+ */
+class Confirmation {
+  private open = 0;
+  private refusal: PublishOutcome | null = null;
+
+  constructor(
+    private readonly messageId: string,
+    private readonly report: (outcome: PublishOutcome) => void,
+  ) {}
+
+  /** One more queue holds the message. */
+  hold(): void {
+    this.open += 1;
+  }
+
+  done(): void {
+    this.open -= 1;
+    if (this.open === 0) this.report(this.refusal ?? { messageId: this.messageId, ok: true });
+  }
+
+  refuse(detail: string): void {
+    this.refusal ??= { messageId: this.messageId, ok: false, reason: 'disconnected', detail };
+    this.done();
+  }
+
+  /** Routing is over: a message no durable queue holds is confirmed now. */
+  routed(): void {
+    if (this.open === 0) this.report(this.refusal ?? { messageId: this.messageId, ok: true });
+  }
+}
+
+/**
+ * One consumer's queue. Like a RabbitMQ queue it is kept across its subscriptions, but it lives
+ * in memory: a durable queue therefore confirms a message only once its consumer is done with
+ * it, and refuses messages while it has no consumer, so that what a stop loses is exactly what
+ * the outbox still holds as unpublished.
+ */
 class ConsumerQueue {
   readonly patterns = new Set<string>();
   readonly items: QueuedMessage[] = [];
+  /** Confirmations of every message this queue holds (queued, in flight or in retry), by id. */
+  readonly holding = new Map<string, Confirmation[]>();
+  readonly retries = new Map<NodeJS.Timeout, QueuedMessage>();
+  transient = false;
   active?: ActiveConsumer;
   draining?: Promise<void>;
 
@@ -75,6 +133,61 @@ class ConsumerQueue {
     for (const pattern of this.patterns) if (topicMatches(pattern, routingKey)) return true;
     return false;
   }
+
+  /** Takes a published message, or says why not. */
+  accept(message: OutgoingEvent, confirmation: Confirmation): void {
+    if (this.transient) {
+      // A live view's queue: nothing waits for it, and without a consumer the message is gone.
+      if (this.active) this.items.push(queued(message, []));
+      return;
+    }
+    if (!this.active) {
+      confirmation.hold();
+      confirmation.refuse(`consumer ${this.name} has no subscription`);
+      return;
+    }
+    confirmation.hold();
+    const waiting = this.holding.get(message.messageId);
+    if (waiting) {
+      waiting.push(confirmation);
+      return;
+    }
+    const item = queued(message, [confirmation]);
+    this.holding.set(message.messageId, item.confirmations);
+    this.items.push(item);
+  }
+
+  /** The consumer is done with the message: its publishes are confirmed. */
+  finish(item: QueuedMessage): void {
+    this.holding.delete(item.messageId);
+    for (const confirmation of item.confirmations) confirmation.done();
+  }
+
+  /** The message is dropped unhandled: its publishes are refused, the outbox keeps it. */
+  drop(item: QueuedMessage, detail: string): void {
+    this.holding.delete(item.messageId);
+    for (const confirmation of item.confirmations) confirmation.refuse(detail);
+  }
+
+  /** Drops what waits (queued and in retry); the message in flight is finished by its delivery. */
+  dropWaiting(detail: string): void {
+    for (const [timer, item] of this.retries) {
+      clearTimeout(timer);
+      this.drop(item, detail);
+    }
+    this.retries.clear();
+    for (const item of this.items.splice(0)) this.drop(item, detail);
+  }
+}
+
+function queued(message: OutgoingEvent, confirmations: Confirmation[]): QueuedMessage {
+  return {
+    messageId: message.messageId,
+    routingKey: message.routingKey,
+    body: Buffer.from(message.body),
+    attempt: 1,
+    confirmations,
+  };
 }
 
 /**
@@ -82,22 +195,35 @@ class ConsumerQueue {
  * without the wire. Each consumer has its own queue, delivered one message at a time in publish
  * order; retries wait their backoff and go to the back of the queue; dead letters stay
  * inspectable through {@link deadLetters}.
+ *
+ * What differs is durability: these queues are memory. A publish is therefore confirmed only
+ * when every durable queue it reached is done with it, and a queue whose consumer stopped
+ * refuses and drops what it held. The relay marks an event published only on that
+ * confirmation, so an event a stop (or a crash) cut short stays unpublished in the outbox and
+ * is delivered after the next start; the consumers' inbox absorbs a message they had already
+ * handled. The price: a handler that keeps failing holds its batch's confirmation (up to the
+ * publish timeout), where a broker would have confirmed on enqueue.
  */
 export class InProcessBus implements MessageBus {
   private readonly queues = new Map<string, ConsumerQueue>();
   private readonly responders = new Map<string, RequestHandler>();
   private readonly dead: DeadLetter[] = [];
   private readonly unrouted: Array<{ messageId: string; routingKey: string }> = [];
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly logger: BusLogger;
   private readonly backoff: RetryBackoff;
   private readonly requestTimeoutMs: number;
+  private readonly publishTimeoutMs: number;
   private connected = false;
+  private opened: boolean;
+  /** Publishes waiting for {@link open}. */
+  private held: Array<() => void> = [];
 
   constructor(private readonly options: InProcessBusOptions) {
     this.logger = options.logger ?? silentBusLogger;
     this.backoff = options.retryBackoff ?? DEFAULT_RETRY_BACKOFF;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5_000;
+    this.publishTimeoutMs = options.publishTimeoutMs ?? 10_000;
+    this.opened = !(options.holdUntilOpen ?? false);
   }
 
   connect(): Promise<void> {
@@ -114,35 +240,80 @@ export class InProcessBus implements MessageBus {
     return [...this.unrouted];
   }
 
+  /** Starts routing the publishes held since construction (`holdUntilOpen`). */
+  open(): void {
+    if (this.opened) return;
+    this.opened = true;
+    const held = this.held;
+    this.held = [];
+    for (const route of held) route();
+  }
+
   /**
-   * Confirms a message once every queue bound to its routing key holds it. A message no queue
-   * takes is confirmed too and kept in a bounded list ({@link unroutedMessages}), like the
-   * alternate exchange of the RabbitMQ topology: an event nobody consumes yet is not an error,
-   * and must not hold back later events of its subject in the relay.
+   * Routes each message to every queue bound to its routing key and confirms it once each
+   * durable one is done with it (see the class comment); `ok: false` with reason
+   * `disconnected` when a queue had no consumer or lost it first, `timeout` past `timeoutMs`. A
+   * message no queue takes is confirmed at once and kept in a bounded list
+   * ({@link unroutedMessages}), like the alternate exchange of the RabbitMQ topology: an event
+   * nobody consumes yet is not an error, and must not hold back later events of its subject in
+   * the relay.
    */
-  publishBatch(messages: readonly OutgoingEvent[]): Promise<PublishOutcome[]> {
-    const outcomes = messages.map((message): PublishOutcome => {
-      if (!this.connected) {
-        return { messageId: message.messageId, ok: false, reason: 'disconnected' };
-      }
-      const targets = [...this.queues.values()].filter((q) => q.matches(message.routingKey));
-      if (targets.length === 0) {
-        this.unrouted.push({ messageId: message.messageId, routingKey: message.routingKey });
-        if (this.unrouted.length > MAX_UNROUTED) this.unrouted.shift();
-        return { messageId: message.messageId, ok: true };
-      }
-      for (const queue of targets) {
-        queue.items.push({
-          messageId: message.messageId,
-          routingKey: message.routingKey,
-          body: Buffer.from(message.body),
-          attempt: 1,
+  publishBatch(
+    messages: readonly OutgoingEvent[],
+    options?: { readonly timeoutMs?: number },
+  ): Promise<PublishOutcome[]> {
+    if (messages.length === 0) return Promise.resolve([]);
+    return new Promise<PublishOutcome[]>((resolve) => {
+      const outcomes = new Array<PublishOutcome | undefined>(messages.length);
+      let pending = messages.length;
+      const finish = () => {
+        clearTimeout(timer);
+        resolve(outcomes as PublishOutcome[]);
+      };
+      const timeoutMs = options?.timeoutMs ?? this.publishTimeoutMs;
+      const timer = setTimeout(() => {
+        messages.forEach((message, i) => {
+          outcomes[i] ??= {
+            messageId: message.messageId,
+            ok: false,
+            reason: 'timeout',
+            detail: `not handled by its consumers within ${timeoutMs} ms`,
+          };
         });
-        this.kick(queue);
-      }
-      return { messageId: message.messageId, ok: true };
+        finish();
+      }, timeoutMs);
+      const route = () =>
+        messages.forEach((message, i) => {
+          const confirmation = new Confirmation(message.messageId, (outcome) => {
+            if (outcomes[i] !== undefined) return;
+            outcomes[i] = outcome;
+            if (--pending === 0) finish();
+          });
+          this.route(message, confirmation);
+        });
+      if (this.opened || !this.connected) route();
+      else this.held.push(route);
     });
-    return Promise.resolve(outcomes);
+  }
+
+  private route(message: OutgoingEvent, confirmation: Confirmation): void {
+    if (!this.connected) {
+      confirmation.hold();
+      confirmation.refuse('the bus is closed');
+      return;
+    }
+    let targets = 0;
+    for (const queue of this.queues.values()) {
+      if (!queue.matches(message.routingKey)) continue;
+      targets += 1;
+      queue.accept(message, confirmation);
+      this.kick(queue);
+    }
+    if (targets === 0) {
+      this.unrouted.push({ messageId: message.messageId, routingKey: message.routingKey });
+      if (this.unrouted.length > MAX_UNROUTED) this.unrouted.shift();
+    }
+    confirmation.routed();
   }
 
   subscribe(spec: SubscriptionSpec, handler: EventHandler): Promise<Subscription> {
@@ -153,6 +324,7 @@ export class InProcessBus implements MessageBus {
       return Promise.reject(new Error(`consumer ${spec.consumer} already has a subscription`));
     }
     for (const pattern of spec.patterns) queue.patterns.add(pattern);
+    queue.transient = spec.transient ?? false;
     const active: ActiveConsumer = {
       handler,
       maxAttempts: spec.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
@@ -163,7 +335,10 @@ export class InProcessBus implements MessageBus {
     return Promise.resolve({
       cancel: async () => {
         active.cancelled = true;
-        if (queue.active === active) queue.active = undefined;
+        if (queue.active === active) {
+          queue.active = undefined;
+          queue.dropWaiting(`consumer ${queue.name} stopped before handling it`);
+        }
         await queue.draining;
       },
     });
@@ -232,19 +407,23 @@ export class InProcessBus implements MessageBus {
       : this.dead.filter((d) => d.consumer === consumer);
   }
 
-  /** Messages waiting in a consumer's queue (not counting retries still in backoff). */
+  /** Messages waiting in a consumer's queue (not counting the one in flight or retries). */
   queueDepth(consumer: string): number {
     return this.queues.get(consumer)?.items.length ?? 0;
   }
 
+  /**
+   * Stops: held and waiting messages are refused (their outbox rows stay unpublished), the
+   * handlers in flight finish, requests and publishes fail from now on.
+   */
   async close(): Promise<void> {
     this.connected = false;
-    for (const timer of this.retryTimers) clearTimeout(timer);
-    this.retryTimers.clear();
+    this.open();
     const draining: Promise<void>[] = [];
     for (const queue of this.queues.values()) {
       if (queue.active) queue.active.cancelled = true;
       queue.active = undefined;
+      queue.dropWaiting('the bus closed before its consumer handled it');
       if (queue.draining) draining.push(queue.draining);
     }
     this.responders.clear();
@@ -284,6 +463,7 @@ export class InProcessBus implements MessageBus {
         `dead-lettering invalid message ${item.messageId} for ${queue.name}: ${parsed.error.kind}: ${parsed.error.message}`,
       );
       this.deadLetter(queue, item, 'invalid', parsed.error.message);
+      queue.finish(item);
       return;
     }
     let result: HandlerResult;
@@ -301,13 +481,25 @@ export class InProcessBus implements MessageBus {
     }
     switch (result) {
       case 'ack':
+        queue.finish(item);
         return;
       case 'dead-letter':
         this.deadLetter(queue, item, 'rejected');
+        queue.finish(item);
         return;
       case 'retry':
+        if (queue.transient) {
+          // A live view's failed delivery is dropped, as from the broker's transient queue.
+          queue.finish(item);
+          return;
+        }
         if (item.attempt >= active.maxAttempts) {
           this.deadLetter(queue, item, 'max_attempts', `gave up after ${item.attempt} attempts`);
+          queue.finish(item);
+          return;
+        }
+        if (active.cancelled) {
+          queue.drop(item, `consumer ${queue.name} stopped before a retry`);
           return;
         }
         this.scheduleRetry(queue, { ...item, attempt: item.attempt + 1 }, item.attempt);
@@ -318,13 +510,13 @@ export class InProcessBus implements MessageBus {
   private scheduleRetry(queue: ConsumerQueue, item: QueuedMessage, failedAttempt: number): void {
     const timer = setTimeout(
       () => {
-        this.retryTimers.delete(timer);
+        queue.retries.delete(timer);
         queue.items.push(item);
         this.kick(queue);
       },
       retryDelayMs(failedAttempt, this.backoff),
     );
-    this.retryTimers.add(timer);
+    queue.retries.set(timer, item);
   }
 
   private deadLetter(
