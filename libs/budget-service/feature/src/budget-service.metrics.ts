@@ -1,13 +1,27 @@
 import { counter, gauge, histogram } from '@stratavore/observability';
 
+import { UsedRatioGauge } from './used-ratio-gauge';
+
+/**
+ * What `stratavore_budget_used_ratio` reads at scrape time. One per process, like the gauge:
+ * the gauge and its `collect` are those of the first {@link budgetServiceMetrics} call, and every
+ * module instance after it tracks its store here.
+ */
+const usedRatios = new UsedRatioGauge();
+
 /** budget-service's Prometheus metrics (registered once per process). */
 export function budgetServiceMetrics() {
+  gauge<'budget_id' | 'scope'>({
+    name: 'stratavore_budget_used_ratio',
+    help: 'Used / (limit + carry-over) of each budget in its current period (1 = exceeded), read from the database at each scrape.',
+    labelNames: ['budget_id', 'scope'],
+    collect() {
+      return usedRatios.collect(this);
+    },
+  });
   return {
-    usedRatio: gauge<'budget_id' | 'scope'>({
-      name: 'stratavore_budget_used_ratio',
-      help: 'Used / (limit + carry-over) of each budget in its current period (1 = exceeded).',
-      labelNames: ['budget_id', 'scope'],
-    }),
+    /** Track a store while it runs; the gauge reads it when scraped. */
+    usedRatio: usedRatios,
     reservations: counter<'outcome'>({
       name: 'stratavore_budget_reservations_total',
       help: 'Reservation requests, by outcome (granted, refused, repeated).',

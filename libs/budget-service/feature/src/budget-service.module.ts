@@ -9,12 +9,11 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { BudgetStore } from '@stratavore/budget-service-data-access';
-import { type Budget, scopeKey } from '@stratavore/budget-service-domain';
 import { CLOCK, type Clock, ID_GENERATOR, type IdGenerator } from '@stratavore/core';
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@stratavore/messaging';
 import { AdvisoryLeadership } from '@stratavore/persistence';
 
-import { BudgetBook, type BudgetRatio } from './budget-book';
+import { BudgetBook } from './budget-book';
 import {
   BUDGET_EVENT_PATTERNS,
   BUDGET_SERVICE_CONSUMER,
@@ -22,8 +21,9 @@ import {
 } from './budget-events.consumer';
 import { type BudgetServiceDeps } from './budget-service.deps';
 import { BudgetServiceRequestHandler } from './budget-service.handler';
-import { type BudgetServiceMetrics, budgetServiceMetrics } from './budget-service.metrics';
+import { budgetServiceMetrics } from './budget-service.metrics';
 import { PeriodRoller } from './period-roller';
+import { storeUsedRatios, type UsedRatioGauge, type UsedRatioSource } from './used-ratio-gauge';
 
 export interface BudgetServiceModuleOptions {
   readonly databaseUrl: string;
@@ -49,24 +49,26 @@ export const BUDGET_STORE = Symbol('BUDGET_STORE');
 export const BUDGET_SERVICE_OPTIONS = Symbol('BUDGET_SERVICE_OPTIONS');
 const BUDGET_SERVICE_DEPS = Symbol('BUDGET_SERVICE_DEPS');
 const ROLLER_LEADERSHIP = Symbol('ROLLER_LEADERSHIP');
+const USED_RATIO_TRACKING = Symbol('USED_RATIO_TRACKING');
 
-/** Keeps `stratavore_budget_used_ratio` per budget. */
-class RatioGauges {
-  constructor(private readonly metrics: BudgetServiceMetrics) {}
+/** Lets `stratavore_budget_used_ratio` read this module's store from bootstrap to shutdown. */
+class UsedRatioTracking implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private untrack: (() => void) | null = null;
 
-  set(ratios: readonly BudgetRatio[]): void {
-    for (const { budget, ratio } of ratios) {
-      this.metrics.usedRatio.set(labels(budget), ratio);
-    }
+  constructor(
+    private readonly gauge: UsedRatioGauge,
+    private readonly source: UsedRatioSource,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.untrack = this.gauge.track(this.source);
   }
 
-  remove(budget: Budget): void {
-    this.metrics.usedRatio.remove(labels(budget));
+  // Before the lifecycle's onApplicationShutdown closes the store.
+  beforeApplicationShutdown(): void {
+    this.untrack?.();
+    this.untrack = null;
   }
-}
-
-function labels(budget: Budget) {
-  return { budget_id: budget.id, scope: scopeKey(budget.scope) };
 }
 
 /**
@@ -164,7 +166,6 @@ export class BudgetServiceLifecycle
 export class BudgetServiceModule {
   static forRoot(options: BudgetServiceModuleOptions): DynamicModule {
     const metrics = budgetServiceMetrics();
-    const gauges = new RatioGauges(metrics);
     // The handler and the consumer are built before the lifecycle that can wake the roller.
     let lifecycle: BudgetServiceLifecycle | null = null;
     return {
@@ -195,19 +196,16 @@ export class BudgetServiceModule {
           provide: BudgetServiceRequestHandler,
           inject: [BUDGET_SERVICE_DEPS],
           useFactory: (deps: BudgetServiceDeps) =>
+            // The used-ratio gauge reads the store when scraped: only the roller hears of changes.
             new BudgetServiceRequestHandler(deps, {
-              changed: (budget, ratio) => {
-                gauges.set([{ budget, ratio }]);
-                lifecycle?.wake();
-              },
-              removed: (budget) => gauges.remove(budget),
+              changed: () => lifecycle?.wake(),
+              removed: () => undefined,
             }),
         },
         {
           provide: BudgetEventsConsumer,
           inject: [BUDGET_SERVICE_DEPS],
-          useFactory: (deps: BudgetServiceDeps) =>
-            new BudgetEventsConsumer(deps, (ratios) => gauges.set(ratios)),
+          useFactory: (deps: BudgetServiceDeps) => new BudgetEventsConsumer(deps),
         },
         {
           provide: ROLLER_LEADERSHIP,
@@ -236,8 +234,13 @@ export class BudgetServiceModule {
               book: new BudgetBook(deps),
               leadership,
               metrics,
-              onRolled: (ratios) => gauges.set(ratios),
             }),
+        },
+        {
+          provide: USED_RATIO_TRACKING,
+          inject: [BUDGET_STORE, CLOCK],
+          useFactory: (store: BudgetStore, clock: Clock) =>
+            new UsedRatioTracking(metrics.usedRatio, storeUsedRatios(store, clock)),
         },
         {
           provide: BudgetServiceLifecycle,
