@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 
 import { type EventEnvelope, signEnvelope } from '@stratavore/contracts';
 import { SystemClock } from '@stratavore/core';
@@ -31,6 +33,8 @@ import { type OutboxRelayOptionsInput } from './outbox-relay.options';
 
 const amqpUrl = requireAmqpUrl();
 const SIGNING_KEY = 'outbox-relay-int-spec-key';
+/** The relay process test (b) kills between publish and mark. */
+const DYING = join(__dirname, 'dying-relay.test-support.ts');
 
 describe('OutboxRelay against PostgreSQL and RabbitMQ', () => {
   let database: TestDatabase;
@@ -216,43 +220,40 @@ describe('OutboxRelay against PostgreSQL and RabbitMQ', () => {
       Array.from({ length: total }, (_, i) => envelope('test.happened', `s${i % 5}`, i)),
     );
 
-    // First relay: publishes, then hangs forever in markPublished (the process "dies" there).
-    const real = new PostgresOutboxStore(dataSource, { leaseMs: 1_000 });
-    let marksAttempted = 0;
-    const hung: Array<() => void> = [];
-    let revived = false;
-    const dying: OutboxStore = {
-      claimBatch: (limit) => real.claimBatch(limit),
-      markPublished: (positions) => {
-        if (revived) return real.markPublished(positions);
-        marksAttempted++;
-        return new Promise<void>((resolve) => hung.push(resolve));
+    // First relay, in a process of its own: publishes, and is SIGKILLed before it marks.
+    const dying = spawn(process.execPath, ['-r', require.resolve('@swc-node/register'), DYING], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: {
+        ...process.env,
+        SWC_NODE_PROJECT: join(__dirname, '../../../../tsconfig.base.json'),
+        DATABASE_URL: database.url,
+        AMQP_URL: amqpUrl,
+        RELAY_EXCHANGE: exchange,
+        RELAY_DLX: dlx,
+        RELAY_UNROUTED: unrouted,
+        RELAY_SIGNING_KEY: SIGNING_KEY,
       },
-      markFailed: (...args) => real.markFailed(...args),
-      release: (positions) => real.release(positions),
-      deadLetter: (...args) => real.deadLetter(...args),
-      backlog: () => real.backlog(),
-      oldestUnpublishedAge: () => real.oldestUnpublishedAge(),
-    };
-    const firstBus = bus();
-    await firstBus.connect();
-    // Several batches in flight: the first one's mark hangs, the others queue behind it.
-    const first = new OutboxRelay({
-      store: dying,
-      publisher: firstBus,
-      clock: new SystemClock(),
-      options: { batchSize: 20, window: 3, idlePollIntervalMs: 60_000 },
     });
-    await first.start(); // abandoned below: it is stuck in markPublished until the test ends
-    cleanups.push(() => {
-      revived = true;
-      for (const resolve of hung) resolve();
-      return first.stop();
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
+      dying.on('exit', (code, signal) => resolve(signal ?? code)),
+    );
+    cleanups.push(async () => {
+      dying.kill('SIGKILL');
+      await exited;
     });
-    await waitFor(() => marksAttempted === 1 && seen.length >= total, {
-      description: 'the first relay to publish everything and hang',
+    let marking = 0;
+    dying.on('message', (message: { marking?: number }) => {
+      if (message.marking) marking += message.marking;
     });
-    expect(marksAttempted).toBe(1);
+    await waitFor(() => marking > 0 && seen.length >= total, {
+      timeoutMs: 30_000,
+      description: 'the first relay to publish everything and reach its first mark',
+    });
+    dying.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    // Killed before any mark: every row is still unpublished, though consumed once.
+    expect((await outboxState()).pending).toBe(total);
+    expect(seen).toHaveLength(total);
 
     const secondBus = bus();
     await secondBus.connect();
