@@ -4,7 +4,9 @@
 // `budget.exceeded`, runner-manager stops the scope's runners). The agent runs a stand-in for
 // `claude -p --output-format stream-json`: a script that prints Claude Code's stream-json events
 // (system/init, then assistant messages with usage) until it is stopped, so the agent's Claude
-// usage source reads real stream-json from a real child's stdout. No network, no model.
+// usage source reads real stream-json from a real child's stdout. No network, no model. Then
+// the spend as `usage` and `budgets usage` show it, `budgets rm` by scope (the project launches
+// again) and by id, and a global budget anchored with `--period-start`.
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -39,6 +41,20 @@ interface BudgetJson {
   readonly status: string;
   readonly enforcement: string;
   readonly periodEnd: string | null;
+}
+
+interface UsageJson {
+  readonly rows: ReadonlyArray<{
+    readonly key: string;
+    readonly name: string | null;
+    readonly tokens: { readonly input: number; readonly output: number };
+  }>;
+}
+
+interface BudgetUsageJson {
+  readonly budgets: BudgetJson[];
+  readonly days: ReadonlyArray<{ readonly projectId: string; readonly totalTokens: number }>;
+  readonly totals: { readonly totalTokens: number };
 }
 
 function expectOk(result: CliResult): void {
@@ -195,5 +211,113 @@ describe('a hard budget through the CLI against the single-node daemon', () => {
     );
     const runners = await sandbox.runners('spender');
     expect(runners.map((r) => r.id)).toEqual([need(spender, 'the spending runner').id]);
+  });
+  it('5. shows the spend in `usage` (sessions, then the budget) and in `budgets usage`', async () => {
+    const projectId = need(spender, 'the spending runner').project.id;
+    // session-store's statistics of the runner's Claude session, grouped by project.
+    const usage = await eventually(
+      'the spender session in `usage --json`',
+      async () => {
+        const result = await sandbox.cli(['usage', '--project', 'spender', '--json']);
+        expectOk(result);
+        const row = (JSON.parse(result.stdout) as UsageJson).rows.find((r) => r.key === projectId);
+        return row && row.tokens.input + row.tokens.output >= LIMIT_TOKENS ? row : null;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(usage.name).toBe('spender');
+    const table = await sandbox.cli(['usage', '--project', 'spender']);
+    expectOk(table);
+    expect(table.stdout).toMatch(/^Usage from \d{4}-\d{2}-\d{2} to \d{4}-\d{2}-\d{2} \(UTC\)/);
+    expect(table.stdout).toMatch(/\nspender\s/);
+    // People also see the budget in its current period.
+    expect(table.stdout).toContain('Budgets (current periods)');
+    expect(table.stdout).toMatch(/project spender\s+daily\s+5\.0k tok/);
+    expect(table.stdout).toContain('exceeded');
+
+    // budget-service's ledger: every booked token, the same the budget counted.
+    const summary = await eventually(
+      '`budgets usage` totals equal to what the budget counted',
+      async () => {
+        const result = await sandbox.cli(['budgets', 'usage', '--project', 'spender', '--json']);
+        expectOk(result);
+        const reply = JSON.parse(result.stdout) as BudgetUsageJson;
+        const used = reply.budgets[0]?.used.tokens;
+        return used !== undefined && reply.totals.totalTokens === used ? reply : null;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(summary.totals.totalTokens).toBeGreaterThanOrEqual(LIMIT_TOKENS);
+    expect(summary.days.map((d) => d.projectId)).toEqual(summary.days.map(() => projectId));
+    const days = await sandbox.cli(['budgets', 'usage', '--project', 'spender']);
+    expectOk(days);
+    expect(days.stdout).toMatch(/project spender\s+daily\s+5\.0k tok/);
+    expect(days.stdout).toMatch(/Usage from \S+ to \S+ \(days in UTC\):/);
+    expect(days.stdout).toMatch(/\d{4}-\d{2}-\d{2}\s+spender\s/);
+    expect(days.stdout).toMatch(/\ntotal\s/);
+  });
+
+  it('6. removes the budget with `budgets rm`: the project is unlimited and launches again', async () => {
+    const listed = await sandbox.cli(['budgets', '--project', 'spender', '--json']);
+    expectOk(listed);
+    const id = need((JSON.parse(listed.stdout) as BudgetJson[])[0]?.id, 'the budget id');
+
+    const removed = await sandbox.cli(['budgets', 'rm', '--project', 'spender']);
+    expectOk(removed);
+    expect(removed.stdout.trim()).toBe(`Removed the project spender budget ${id}.`);
+    const after = await sandbox.cli(['budgets', '--project', 'spender', '--json']);
+    expectOk(after);
+    expect(JSON.parse(after.stdout)).toEqual([]);
+    const usage = await sandbox.cli(['usage', '--project', 'spender']);
+    expectOk(usage);
+    expect(usage.stdout.trim()).toMatch(/No budgets: spending is unlimited\.$/);
+
+    const again = await sandbox.cli(['budgets', 'rm', '--project', 'spender']);
+    expect(again.code).toBe(3);
+    expect(flatten(again.stderr)).toContain(
+      `budget for project ${need(spender, 'the spending runner').project.id} not found`,
+    );
+
+    // The launch step 4 saw refused is admitted now.
+    const launched = await sandbox.cli(['launch', 'spender', '--prompt', 'unlimited', '--json']);
+    expectOk(launched);
+    const runner = JSON.parse(launched.stdout) as RunnerView;
+    sandbox.track([runner]);
+    expectOk(await sandbox.cli(['kill', runner.id]));
+  });
+
+  it('7. anchors a global budget with --period-start, then removes it by id', async () => {
+    const set = await sandbox.cli([
+      'budgets',
+      'set',
+      '--global',
+      '--tokens',
+      '1G',
+      '--period',
+      'monthly',
+      '--tz',
+      'Asia/Tokyo',
+      '--period-start',
+      '2026-03-01T09:00',
+      '--json',
+    ]);
+    expectOk(set);
+    const { budget } = JSON.parse(set.stdout) as {
+      budget: BudgetJson & { timeZone: string; periodAnchor: unknown };
+    };
+    expect(budget).toMatchObject({
+      scope: { kind: 'global' },
+      timeZone: 'Asia/Tokyo',
+      periodAnchor: { weekStartsOn: 7, monthDay: 1, timeOfDay: '09:00' },
+    });
+    // The 1st at 09:00 in Tokyo is midnight UTC.
+    expect(budget.periodEnd).toMatch(/^\d{4}-\d{2}-01T00:00:00\.000Z$/);
+
+    const removed = await sandbox.cli(['budgets', 'rm', budget.id]);
+    expectOk(removed);
+    expect(removed.stdout.trim()).toBe(`Removed the global budget ${budget.id}.`);
+    const after = await sandbox.cli(['budgets', '--json']);
+    expectOk(after);
+    expect(JSON.parse(after.stdout)).toEqual([]);
   });
 });
