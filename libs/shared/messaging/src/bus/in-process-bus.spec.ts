@@ -1,3 +1,4 @@
+import { currentCorrelationId } from '@stratavore/logging';
 import { waitFor } from '@stratavore/testing';
 
 import { BusErrorCode, RemoteRequestError } from './bus.errors';
@@ -77,6 +78,20 @@ describe('InProcessBus', () => {
     expect(a.seen.map((e) => (e.envelope.data as { n: number }).n)).toEqual([1, 2, 3]);
     expect(b.seen[0]!.routingKey).toBe('test.ponged');
     expect(b.seen[0]!.attempt).toBe(1);
+  });
+
+  it('runs handlers and responders with the correlation id in scope', async () => {
+    const scopes: Array<string | undefined> = [];
+    await bus.subscribe({ consumer: 'a', patterns: ['#'] }, () => {
+      scopes.push(currentCorrelationId());
+      return Promise.resolve('ack');
+    });
+    await bus.respond('svc', () => Promise.resolve(currentCorrelationId()));
+    await bus.publishBatch([ping(1), ping(2)]);
+    expect(scopes).toEqual(['c-1', 'c-2']);
+    await expect(bus.request('svc', 'x.get', {}, { correlationId: 'corr-9' })).resolves.toBe(
+      'corr-9',
+    );
   });
 
   it('confirms a message no queue takes and keeps it aside, like an alternate exchange', async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { type EventCatalog, parseEnvelope } from '@stratavore/contracts';
+import { runWithCorrelation } from '@stratavore/logging';
 
 import { BusError, BusErrorCode, RemoteRequestError, toRemoteErrorPayload } from './bus.errors';
 import {
@@ -386,7 +387,9 @@ export class InProcessBus implements MessageBus {
     });
     // Payload and result are copied as JSON would carry them, so both buses behave the same.
     const call = Promise.resolve()
-      .then(() => handler(pattern, jsonCopy(payload), meta))
+      .then(() =>
+        runWithCorrelation(meta.correlationId, () => handler(pattern, jsonCopy(payload), meta)),
+      )
       .then(
         (result) => jsonCopy(result) as TResponse,
         (error: unknown) => {
@@ -468,11 +471,11 @@ export class InProcessBus implements MessageBus {
     }
     let result: HandlerResult;
     try {
-      result = await active.handler({
-        envelope: parsed.envelope,
-        routingKey: item.routingKey,
-        attempt: item.attempt,
-      });
+      const envelope = parsed.envelope;
+      // The handler's logs, and the requests it makes, carry the event's correlation id.
+      result = await runWithCorrelation(envelope.correlationId, () =>
+        active.handler({ envelope, routingKey: item.routingKey, attempt: item.attempt }),
+      );
     } catch (error) {
       this.logger.warn(
         `handler of ${queue.name} failed on ${item.messageId} (attempt ${item.attempt}): ${String(error)}`,

@@ -1,3 +1,4 @@
+import { currentCorrelationId } from '@stratavore/logging';
 import { requireAmqpUrl, TcpProxy, uniqueName, waitFor } from '@stratavore/testing';
 
 import { AmqpAdmin } from './amqp-admin.test-support';
@@ -254,8 +255,10 @@ describe('RabbitMqBus', () => {
       await bus.connect();
       const consumer = consumerName();
       const seen: DeliveredEvent[] = [];
+      const scopes: Array<string | undefined> = [];
       await bus.subscribe({ consumer, patterns: ['test.*'] }, (event) => {
         seen.push(event);
+        scopes.push(currentCorrelationId());
         return Promise.resolve('ack');
       });
       const outcomes = await bus.publishBatch([ping(1), ping(2)]);
@@ -265,6 +268,8 @@ describe('RabbitMqBus', () => {
         ['test.pinged', 1, { n: 1 }],
         ['test.pinged', 1, { n: 2 }],
       ]);
+      // Each handler ran with its event's correlation id in scope (what its logs carry).
+      expect(scopes).toEqual(['c-1', 'c-2']);
       await waitFor(async () => (await admin.messageCount(consumer)) === 0, {
         description: 'acks',
       });
@@ -402,7 +407,12 @@ describe('RabbitMqBus', () => {
       const service = uniqueName('bus-test-svc');
       queues.push(`rpc.${service}`);
       await server.respond(service, (pattern, payload, meta) =>
-        Promise.resolve({ pattern, payload, correlationId: meta.correlationId }),
+        Promise.resolve({
+          pattern,
+          payload,
+          correlationId: meta.correlationId,
+          inScope: currentCorrelationId(),
+        }),
       );
       const reply = await client.request(
         service,
@@ -414,6 +424,7 @@ describe('RabbitMqBus', () => {
         pattern: 'runner.get',
         payload: { id: 42 },
         correlationId: 'corr-9',
+        inScope: 'corr-9',
       });
     });
 

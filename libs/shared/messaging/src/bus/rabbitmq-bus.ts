@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type EventEmitter } from 'node:events';
 
 import { type EventCatalog, parseEnvelope } from '@stratavore/contracts';
+import { runWithCorrelation } from '@stratavore/logging';
 import {
   type AmqpConnectionManager,
   AmqpConnectionManagerClass,
@@ -532,7 +533,11 @@ export class RabbitMqBus implements MessageBus {
     }
     let result: HandlerResult;
     try {
-      result = await handler({ envelope: parsed.envelope, routingKey, attempt });
+      const envelope = parsed.envelope;
+      // The handler's logs, and the requests it makes, carry the event's correlation id.
+      result = await runWithCorrelation(envelope.correlationId, () =>
+        handler({ envelope, routingKey, attempt }),
+      );
     } catch (error) {
       this.logger.warn(`handler failed on ${label} (attempt ${attempt}): ${String(error)}`);
       result = 'retry';
@@ -603,7 +608,9 @@ export class RabbitMqBus implements MessageBus {
               ? correlationId
               : '',
       };
-      const data = await handler(pattern, payload, meta);
+      const data = await (meta.correlationId
+        ? runWithCorrelation(meta.correlationId, () => handler(pattern, payload, meta))
+        : handler(pattern, payload, meta));
       reply = { ok: true, data };
     } catch (error) {
       reply = { ok: false, error: toRemoteErrorPayload(error) };
