@@ -5,8 +5,8 @@
 // `claude -p --output-format stream-json`: a script that prints Claude Code's stream-json events
 // (system/init, then assistant messages with usage) until it is stopped, so the agent's Claude
 // usage source reads real stream-json from a real child's stdout. No network, no model. Then
-// the spend as `usage` and `budgets usage` show it, `budgets rm` by scope (the project launches
-// again) and by id, and a global budget anchored with `--period-start`.
+// the spend as `usage` and `budgets usage` show it, `budgets rm` by scope (the session the budget
+// stopped is resumed) and by id, and a global budget anchored with `--period-start`.
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -88,7 +88,9 @@ function writeStandInClaude(sandbox: Sandbox): string {
     `#!${process.execPath}
 'use strict';
 const { randomUUID } = require('node:crypto');
-const session = randomUUID();
+// Like Claude Code, \`--resume <id>\` goes on in the same session.
+const resumed = process.argv.indexOf('--resume');
+const session = resumed > 0 ? process.argv[resumed + 1] : randomUUID();
 const model = 'claude-sonnet-4-5-20250929';
 const emit = (event) => process.stdout.write(JSON.stringify(event) + '\\n');
 emit({ type: 'system', subtype: 'init', cwd: process.cwd(), session_id: session, tools: [],
@@ -257,7 +259,7 @@ describe('a hard budget through the CLI against the single-node daemon', () => {
     expect(days.stdout).toMatch(/\ntotal\s/);
   });
 
-  it('6. removes the budget with `budgets rm`: the project is unlimited and launches again', async () => {
+  it('6. removes the budget with `budgets rm`: the session the budget stopped resumes', async () => {
     const listed = await sandbox.cli(['budgets', '--project', 'spender', '--json']);
     expectOk(listed);
     const id = need((JSON.parse(listed.stdout) as BudgetJson[])[0]?.id, 'the budget id');
@@ -278,11 +280,23 @@ describe('a hard budget through the CLI against the single-node daemon', () => {
       `budget for project ${need(spender, 'the spending runner').project.id} not found`,
     );
 
-    // The launch step 4 saw refused is admitted now.
-    const launched = await sandbox.cli(['launch', 'spender', '--prompt', 'unlimited', '--json']);
-    expectOk(launched);
-    const runner = JSON.parse(launched.stdout) as RunnerView;
+    // The session the budget stopped goes on: \`resume\` is admitted now, in the same session.
+    const stopped = await sandbox.runner(need(spender, 'the spending runner').id);
+    const session = need(stopped.sessionId ?? undefined, 'the stopped runner session');
+    const resumed = await sandbox.cli(['resume', session, '--prompt', 'go on', '--json']);
+    expectOk(resumed);
+    const runner = JSON.parse(resumed.stdout) as RunnerView;
     sandbox.track([runner]);
+    const running = await eventually(
+      `runner ${runner.id} to report the resumed session`,
+      async () => {
+        const view = await sandbox.runner(runner.id);
+        if (view.state === 'failed') throw new GiveUp(`it failed: ${view.failureReason}`);
+        return view.state === 'running' && view.sessionId !== null ? view : null;
+      },
+      { timeoutMs: STOP_TIMEOUT_MS },
+    );
+    expect(running.sessionId).toBe(session);
     expectOk(await sandbox.cli(['kill', runner.id]));
   });
 

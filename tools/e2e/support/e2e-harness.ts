@@ -35,6 +35,8 @@ export interface RunnerView {
   readonly startedAt: string | null;
   readonly endedAt: string | null;
   readonly lastHeartbeatAt: string | null;
+  /** Claude Code's session id, once the agent reported it. */
+  readonly sessionId: string | null;
 }
 
 export interface CliResult {
