@@ -27,12 +27,6 @@ import { type BudgetServiceDeps, type RequestContext } from './budget-service.de
 /** More missed periods than this are skipped in one step (a service down for years). */
 const MAX_CATCH_UP_PERIODS = 1000;
 
-/** A budget's ratio after a change, for the gauge (set after commit). */
-export interface BudgetRatio {
-  readonly budget: Budget;
-  readonly ratio: number;
-}
-
 /**
  * The rules that change a budget's book, each inside the caller's transaction and under the
  * budget's row lock: roll its periods up to now (carrying over), book usage into the period it
@@ -168,17 +162,18 @@ export class BudgetBook {
    * Books one usage event: into the ledger (once per event id: a second booking changes
    * nothing and returns `null`), then into every budget covering its project, in the period
    * holding `observedAt` (a late event for a closed period re-settles the carry-over of the
-   * periods after it); shrinks the runner's reservations and fires thresholds.
+   * periods after it); shrinks the runner's reservations and fires thresholds. Returns the
+   * budgets it was booked into.
    */
   async bookUsage(
     tx: BudgetTransaction,
     entry: UsageEntry,
     ctx: RequestContext,
-  ): Promise<BudgetRatio[] | null> {
+  ): Promise<Budget[] | null> {
     if (!(await tx.insertLedgerEntry(entry))) return null;
     const now = this.deps.clock.now();
     const budgets = await tx.lockBudgets(coveringScopes(entry.projectId).map(scopeKey));
-    const ratios: BudgetRatio[] = [];
+    const booked: Budget[] = [];
     for (const budget of budgets) {
       let { period: open } = await this.currentPeriod(tx, budget, now);
       const observed = entry.observedAt.getTime();
@@ -196,9 +191,9 @@ export class BudgetBook {
       if (target.id === open.id && overrunsBudget(budget.enforcement, figures.ratio, counted)) {
         await this.recordOverrun(tx, budget, open, figures, entry, now, ctx);
       }
-      ratios.push({ budget, ratio: figures.ratio });
+      booked.push(budget);
     }
-    return ratios;
+    return booked;
   }
 
   /**

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { type UsageEntry, usdToMicros } from '@stratavore/budget-service-domain';
+import { type Budget, type UsageEntry, usdToMicros } from '@stratavore/budget-service-domain';
 import { type EventDataOf, type EventEnvelope, type usageReportedV1 } from '@stratavore/contracts';
 import { type DeliveredEvent, type HandlerResult } from '@stratavore/messaging';
 
-import { BudgetBook, type BudgetRatio } from './budget-book';
+import { BudgetBook } from './budget-book';
 import { BUDGET_SERVICE_NAME, type BudgetServiceDeps } from './budget-service.deps';
 
 /** The consumer (queue and inbox) name of budget-service. */
@@ -48,10 +48,7 @@ export class BudgetEventsConsumer {
   private readonly book: BudgetBook;
   private readonly logger = new Logger('BudgetEventsConsumer');
 
-  constructor(
-    private readonly deps: BudgetServiceDeps,
-    private readonly onBooked: (ratios: readonly BudgetRatio[]) => void = () => undefined,
-  ) {
+  constructor(private readonly deps: BudgetServiceDeps) {
     this.book = new BudgetBook(deps);
   }
 
@@ -72,17 +69,16 @@ export class BudgetEventsConsumer {
     }
   };
 
-  /** Books one usage event once; `null` when it was already booked. */
-  async bookUsage(envelope: EventEnvelope): Promise<readonly BudgetRatio[] | null> {
+  /** Books one usage event once: the budgets it was booked into, `null` when already booked. */
+  async bookUsage(envelope: EventEnvelope): Promise<readonly Budget[] | null> {
     const entry = usageEntryOf(envelope, this.deps.clock.now());
     const ctx = { correlationId: envelope.correlationId };
-    const ratios = await this.deps.store.transaction(async (tx) => {
+    const booked = await this.deps.store.transaction(async (tx) => {
       if (!(await tx.claimInbox(BUDGET_SERVICE_CONSUMER, envelope.id))) return null;
       return this.book.bookUsage(tx, entry, ctx);
     });
-    this.deps.metrics.usageEvents.inc({ outcome: ratios === null ? 'duplicate' : 'booked' });
-    if (ratios !== null) this.onBooked(ratios);
-    return ratios;
+    this.deps.metrics.usageEvents.inc({ outcome: booked === null ? 'duplicate' : 'booked' });
+    return booked;
   }
 
   private async releaseRunner(envelope: EventEnvelope): Promise<void> {

@@ -1,10 +1,5 @@
 import { Logger } from '@nestjs/common';
-import {
-  type Budget,
-  BudgetErrorCode,
-  BudgetException,
-  parsePayload,
-} from '@stratavore/budget-service-domain';
+import { BudgetErrorCode, BudgetException, parsePayload } from '@stratavore/budget-service-domain';
 import {
   BUDGET_SERVICE,
   budgetServicePatternSchema,
@@ -17,10 +12,10 @@ import { BudgetQueries, RemoveBudget, SetBudget, UsageSummary } from './budget.u
 import { type BudgetServiceDeps } from './budget-service.deps';
 import { CheckBudget, ReleaseBudget, ReserveBudget } from './reservation.use-cases';
 
-/** What the handler tells the module about (gauges, the roller's wake-up). */
+/** What the handler tells the module about: the roller's wake-up. */
 export interface BudgetChangeListener {
-  changed(budget: Budget, ratio: number): void;
-  removed(budget: Budget): void;
+  /** A budget was created or changed: its open period may end earlier than the roller plans. */
+  changed(): void;
 }
 
 /**
@@ -50,8 +45,8 @@ export class BudgetServiceRequestHandler {
 
   constructor(deps: BudgetServiceDeps, listener?: BudgetChangeListener) {
     this.queries = new BudgetQueries(deps);
-    this.setBudget = new SetBudget(deps, (budget, ratio) => listener?.changed(budget, ratio));
-    this.removeBudget = new RemoveBudget(deps, this.queries, (budget) => listener?.removed(budget));
+    this.setBudget = new SetBudget(deps, () => listener?.changed());
+    this.removeBudget = new RemoveBudget(deps, this.queries);
     this.check = new CheckBudget(this.queries);
     this.reserve = new ReserveBudget(deps);
     this.release = new ReleaseBudget(deps);

@@ -166,7 +166,7 @@ export class BudgetServiceLifecycle
 export class BudgetServiceModule {
   static forRoot(options: BudgetServiceModuleOptions): DynamicModule {
     const metrics = budgetServiceMetrics();
-    // The handler and the consumer are built before the lifecycle that can wake the roller.
+    // The handler and the leadership are built before the lifecycle that wakes the roller.
     let lifecycle: BudgetServiceLifecycle | null = null;
     return {
       module: BudgetServiceModule,
@@ -197,10 +197,7 @@ export class BudgetServiceModule {
           inject: [BUDGET_SERVICE_DEPS],
           useFactory: (deps: BudgetServiceDeps) =>
             // The used-ratio gauge reads the store when scraped: only the roller hears of changes.
-            new BudgetServiceRequestHandler(deps, {
-              changed: () => lifecycle?.wake(),
-              removed: () => undefined,
-            }),
+            new BudgetServiceRequestHandler(deps, { changed: () => lifecycle?.wake() }),
         },
         {
           provide: BudgetEventsConsumer,

@@ -185,7 +185,8 @@ export class SetBudget {
 
   constructor(
     private readonly deps: BudgetServiceDeps,
-    private readonly onChanged: (budget: Budget, ratio: number) => void = () => undefined,
+    /** Called once the change is committed. */
+    private readonly onChanged: () => void = () => undefined,
   ) {
     this.book = new BudgetBook(deps);
   }
@@ -243,12 +244,10 @@ export class SetBudget {
       return {
         created: !existing,
         rebaselined,
-        budget,
-        ratio: figures.ratio,
         view: toBudgetView(budget, period, figures.reserved, fired),
       };
     });
-    this.onChanged(result.budget, result.ratio);
+    this.onChanged();
     return { created: result.created, rebaselined: result.rebaselined, budget: result.view };
   }
 }
@@ -258,7 +257,6 @@ export class RemoveBudget {
   constructor(
     private readonly deps: BudgetServiceDeps,
     private readonly queries: BudgetQueries,
-    private readonly onRemoved: (budget: Budget) => void = () => undefined,
   ) {}
 
   async execute(request: RemoveBudgetRequest): Promise<{ removed: BudgetView }> {
@@ -273,7 +271,6 @@ export class RemoveBudget {
       return true;
     });
     if (!removed || !snapshot) throw BudgetException.budgetNotFound(request);
-    this.onRemoved(budget);
     return { removed: viewOf(snapshot) };
   }
 }

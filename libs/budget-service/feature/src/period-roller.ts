@@ -1,8 +1,7 @@
 import { type BudgetUnitOfWork } from '@stratavore/budget-service-data-access';
-import { budgetFigures, ZERO_AMOUNTS } from '@stratavore/budget-service-domain';
 import { type Clock } from '@stratavore/core';
 
-import { type BudgetBook, type BudgetRatio } from './budget-book';
+import { type BudgetBook } from './budget-book';
 import { type BudgetServiceMetrics } from './budget-service.metrics';
 
 /** "Am I the one replica that acts?" (`AdvisoryLeadership` from `@stratavore/persistence`). */
@@ -18,7 +17,6 @@ export interface PeriodRollerDeps {
   readonly metrics: BudgetServiceMetrics;
   /** Rows per transaction when rolling and expiring (default 100). */
   readonly batchSize?: number;
-  readonly onRolled?: (ratios: readonly BudgetRatio[]) => void;
 }
 
 export interface TickResult {
@@ -45,17 +43,13 @@ export class PeriodRoller {
     let rolled = 0;
     for (;;) {
       const due = await this.deps.store.read((reads) => reads.duePeriods(now, this.batchSize));
-      const ratios: BudgetRatio[] = [];
       for (const { budgetId } of due) {
         await this.deps.store.transaction(async (tx) => {
           const budget = await tx.lockBudgetById(budgetId);
           if (!budget) return;
-          const current = await this.deps.book.currentPeriod(tx, budget, now);
-          rolled += current.rolled;
-          ratios.push({ budget, ratio: budgetFigures(budget, current.period, ZERO_AMOUNTS).ratio });
+          rolled += (await this.deps.book.currentPeriod(tx, budget, now)).rolled;
         });
       }
-      if (ratios.length > 0) this.deps.onRolled?.(ratios);
       if (due.length < this.batchSize) break;
     }
     let expired = 0;
