@@ -219,13 +219,14 @@ async function preparedQuery<T>(
   return (await pool.query(config)).rows as T[];
 }
 
-type StandingRow = BudgetRow &
-  Record<string, unknown> & {
-    p_id: string | null;
-    reserved_tokens: string;
-    reserved_usd_micros: string;
-    fired: Array<string | number>;
-  };
+/** A budget's columns with its period's under `p_` (see {@link periodRowOf}). */
+type BudgetPeriodRow = BudgetRow & Record<string, unknown> & { p_id: string | null };
+
+type StandingRow = BudgetPeriodRow & {
+  reserved_tokens: string;
+  reserved_usd_micros: string;
+  fired: Array<string | number>;
+};
 
 const RESERVATION_COLUMNS = `reservation_id, budget_id, runner_id, project_id, estimate_tokens,
   estimate_usd_micros, remaining_tokens, remaining_usd_micros, ttl_ms, created_at, expires_at,
@@ -379,6 +380,19 @@ function readsOn(manager: EntityManager): BudgetReads {
         [budgetIds],
       );
       return new Map(rows.map((row) => [row.budget_id, toPeriod(row)]));
+    },
+
+    async budgetsWithOpenPeriods() {
+      const rows = await manager.query<BudgetPeriodRow[]>(
+        `SELECT ${aliased(BUDGET_COLUMNS, 'b')}, ${aliased(PERIOD_COLUMNS, 'p', 'p_')}
+         FROM budget.budgets b
+         LEFT JOIN budget.periods p ON p.budget_id = b.id AND p.closed_at IS NULL
+         ORDER BY b.scope_key`,
+      );
+      return rows.map((row) => ({
+        budget: toBudget(row),
+        period: row.p_id === null ? null : toPeriod(periodRowOf(row)),
+      }));
     },
 
     async reservedIn(budgetIds, now) {

@@ -35,6 +35,12 @@ export interface BudgetStanding {
   readonly fired: number[];
 }
 
+/** A budget with its open period (`null` when it has none). */
+export interface BudgetWithOpenPeriod {
+  readonly budget: Budget;
+  readonly period: BudgetPeriodState | null;
+}
+
 /** What every unit of work can read (no ORM types). */
 export interface BudgetReads {
   /** Ordered by scope key (`global` first). `scopeKeys` narrows to those scopes. */
@@ -43,6 +49,11 @@ export interface BudgetReads {
   findBudgetByScopeKey(scopeKey: string): Promise<Budget | null>;
   /** The open period of each budget named (every budget has one). */
   openPeriods(budgetIds: readonly string[]): Promise<Map<string, BudgetPeriodState>>;
+  /**
+   * Every budget with its open period, in one query (what `listBudgets` and `openPeriods` read
+   * in two), so both come from the same snapshot. Ordered by scope key (`global` first).
+   */
+  budgetsWithOpenPeriods(): Promise<BudgetWithOpenPeriod[]>;
   /** Per budget: the sum of what its holding reservations still hold at `now`. */
   reservedIn(budgetIds: readonly string[], now: Date): Promise<Map<string, Amounts>>;
   /** Thresholds fired per period (1 = exceeded), ascending. */

@@ -1,14 +1,21 @@
 import { Logger } from '@nestjs/common';
 import {
+  type BudgetReads,
+  type BudgetUnitOfWork,
+  type BudgetWithOpenPeriod,
+} from '@stratavore/budget-service-data-access';
+import {
   type Budget,
   type BudgetPeriodState,
   usdToMicros,
   ZERO_USAGE,
 } from '@stratavore/budget-service-domain';
+import { ManualClock } from '@stratavore/core';
 import { Gauge, Registry } from 'prom-client';
 
 import {
   currentUsedRatio,
+  storeUsedRatios,
   UsedRatioGauge,
   type UsedRatioSample,
   type UsedRatioSource,
@@ -131,33 +138,33 @@ describe('UsedRatioGauge', () => {
   });
 });
 
-describe('currentUsedRatio', () => {
-  const budget: Budget = {
-    id: 'b',
-    scope: { kind: 'global' },
-    limits: { tokens: 1000, usdMicros: usdToMicros(4) },
-    tokenKinds: ['input', 'output'],
-    period: 'daily',
-    timeZone: 'UTC',
-    anchor: { weekStartsOn: 1, monthDay: 1, timeOfDay: '00:00' },
-    warnThresholds: [],
-    rollover: { enabled: true, capTokens: null, capUsdMicros: null },
-    enforcement: 'hard',
-    createdAt: new Date('2026-09-01T00:00:00.000Z'),
-    updatedAt: new Date('2026-09-01T00:00:00.000Z'),
-  };
-  const period = (overrides: Partial<BudgetPeriodState>): BudgetPeriodState => ({
-    id: 'p',
-    budgetId: 'b',
-    start: new Date('2026-09-01T00:00:00.000Z'),
-    end: new Date('2026-09-02T00:00:00.000Z'),
-    limits: budget.limits,
-    carryOver: { tokens: 0, usdMicros: 0 },
-    used: ZERO_USAGE,
-    ...overrides,
-  });
-  const during = new Date('2026-09-01T12:00:00.000Z');
+const budget: Budget = {
+  id: 'b',
+  scope: { kind: 'global' },
+  limits: { tokens: 1000, usdMicros: usdToMicros(4) },
+  tokenKinds: ['input', 'output'],
+  period: 'daily',
+  timeZone: 'UTC',
+  anchor: { weekStartsOn: 1, monthDay: 1, timeOfDay: '00:00' },
+  warnThresholds: [],
+  rollover: { enabled: true, capTokens: null, capUsdMicros: null },
+  enforcement: 'hard',
+  createdAt: new Date('2026-09-01T00:00:00.000Z'),
+  updatedAt: new Date('2026-09-01T00:00:00.000Z'),
+};
+const period = (overrides: Partial<BudgetPeriodState>): BudgetPeriodState => ({
+  id: 'p',
+  budgetId: 'b',
+  start: new Date('2026-09-01T00:00:00.000Z'),
+  end: new Date('2026-09-02T00:00:00.000Z'),
+  limits: budget.limits,
+  carryOver: { tokens: 0, usdMicros: 0 },
+  used: ZERO_USAGE,
+  ...overrides,
+});
+const during = new Date('2026-09-01T12:00:00.000Z');
 
+describe('currentUsedRatio', () => {
   it('is used / (limit + carry-over), the larger of the dimensions, counting the budget kinds', () => {
     const used = { ...ZERO_USAGE, input: 200, output: 100, cacheRead: 5000, usdMicros: 0 };
     expect(currentUsedRatio(budget, period({ used }), during)).toBe(0.3);
@@ -174,5 +181,43 @@ describe('currentUsedRatio', () => {
     );
     const unending = period({ used, end: null });
     expect(currentUsedRatio(budget, unending, new Date('2030-01-01T00:00:00.000Z'))).toBe(0.9);
+  });
+});
+
+describe('storeUsedRatios', () => {
+  /** A store that can only answer `budgetsWithOpenPeriods`, counting its queries. */
+  function storeOf(rows: BudgetWithOpenPeriod[]) {
+    let queries = 0;
+    const reads: Pick<BudgetReads, 'budgetsWithOpenPeriods'> = {
+      budgetsWithOpenPeriods: () => {
+        queries++;
+        return Promise.resolve(rows);
+      },
+    };
+    const store: BudgetUnitOfWork = {
+      read: (work) => work(reads as BudgetReads),
+      transaction: () => Promise.reject(new Error('unexpected transaction')),
+    };
+    return { store, queries: () => queries };
+  }
+
+  it('reads every budget with its open period in one query per scrape', async () => {
+    const project: Budget = { ...budget, id: 'q', scope: { kind: 'project', projectId: 'x' } };
+    const used = { ...ZERO_USAGE, input: 250, usdMicros: 0 };
+    const { store, queries } = storeOf([
+      { budget, period: period({ used }) },
+      { budget: project, period: period({ id: 'pq', budgetId: 'q' }) },
+      // Without an open period (the book recreates one at its next change): no ratio.
+      { budget: { ...budget, id: 'r', scope: { kind: 'project', projectId: 'y' } }, period: null },
+    ]);
+    const source = storeUsedRatios(store, new ManualClock(during.toISOString()));
+
+    await expect(source.usedRatios()).resolves.toEqual([
+      { budgetId: 'b', scope: 'global', ratio: 0.25 },
+      { budgetId: 'q', scope: 'project:x', ratio: 0 },
+    ]);
+    expect(queries()).toBe(1);
+    await source.usedRatios();
+    expect(queries()).toBe(2);
   });
 });

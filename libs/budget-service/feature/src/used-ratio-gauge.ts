@@ -97,25 +97,23 @@ export function currentUsedRatio(budget: Budget, period: BudgetPeriodState, now:
   return usedRatio(used, effectiveLimits(period.limits, period.carryOver));
 }
 
-/** Every budget's used ratio in its open period, read from `store` (budgets, then periods). */
+/** Every budget's used ratio in its open period, read from `store` in one query. */
 export function storeUsedRatios(store: BudgetUnitOfWork, clock: Clock): UsedRatioSource {
   return {
-    usedRatios: () =>
-      store.read(async (reads) => {
-        const budgets = await reads.listBudgets();
-        const periods = await reads.openPeriods(budgets.map((budget) => budget.id));
-        const now = clock.now();
-        return budgets.flatMap((budget): UsedRatioSample[] => {
-          const period = periods.get(budget.id);
-          if (!period) return []; // removed between the two reads
-          return [
-            {
-              budgetId: budget.id,
-              scope: scopeKey(budget.scope),
-              ratio: currentUsedRatio(budget, period, now),
-            },
-          ];
-        });
-      }),
+    usedRatios: async () => {
+      const budgets = await store.read((reads) => reads.budgetsWithOpenPeriods());
+      const now = clock.now();
+      return budgets.flatMap(({ budget, period }): UsedRatioSample[] => {
+        // Every budget has an open period; one without (the book recreates it) has no ratio yet.
+        if (period === null) return [];
+        return [
+          {
+            budgetId: budget.id,
+            scope: scopeKey(budget.scope),
+            ratio: currentUsedRatio(budget, period, now),
+          },
+        ];
+      });
+    },
   };
 }
