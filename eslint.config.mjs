@@ -239,11 +239,16 @@ export default tseslint.config(
           patterns: [{ regex: dataAccessOnly.source, message: dataAccessOnlyMessage }],
         },
       ],
-      // import('pg') is an import expression, which no-restricted-imports does not check.
+      // import('pg') and a lazy require('pg') (no-require-imports is sometimes disabled for a
+      // deferred load) are expressions, which no-restricted-imports does not check.
       'no-restricted-syntax': [
         'error',
         {
           selector: `ImportExpression > Literal[value=${String(dataAccessOnly)}]`,
+          message: dataAccessOnlyMessage,
+        },
+        {
+          selector: `CallExpression[callee.name='require'] > Literal[value=${String(dataAccessOnly)}]`,
           message: dataAccessOnlyMessage,
         },
       ],

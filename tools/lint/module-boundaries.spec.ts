@@ -95,6 +95,12 @@ const cases: readonly Case[] = [
     rule: 'no-restricted-syntax',
   },
   {
+    what: 'a feature library requiring pg lazily, past no-require-imports',
+    file: 'libs/outbox-relay/feature/src/boundary-fixture.ts',
+    code: "export function load(): unknown {\n  // eslint-disable-next-line @typescript-eslint/no-require-imports\n  return require('pg');\n}\n",
+    rule: 'no-restricted-syntax',
+  },
+  {
     what: 'a library the rules were never told about importing typeorm',
     file: 'libs/new-service/domain/src/boundary-fixture.ts',
     code: "import { DataSource } from 'typeorm';\nexport const x = DataSource;\n",
