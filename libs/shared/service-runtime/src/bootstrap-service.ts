@@ -101,10 +101,9 @@ export function exitOnStartupFailure(logger: Logger, service: string) {
   return (error: unknown): never => {
     const message = error instanceof Error ? error.message : String(error);
     const isConfig = error instanceof Error && error.name === 'ConfigError';
-    logger.fatal(
-      isConfig ? { service } : { service, err: error },
-      `${service} failed to start: ${message}`,
-    );
+    // The logger already names the service (its base); a config error needs no stack.
+    if (isConfig) logger.fatal(`${service} failed to start: ${message}`);
+    else logger.fatal({ err: error }, `${service} failed to start: ${message}`);
     logger.flush();
     process.exit(1);
   };
