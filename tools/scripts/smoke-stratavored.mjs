@@ -1,7 +1,8 @@
 // Smoke test of the single-node daemon as a user runs it (`npm start`, i.e. start.mjs): start on
 // a fresh data directory
 // (embedded PostgreSQL, in-process bus), wait for health, check metrics, SIGTERM, expect a
-// clean exit with no postgres left behind; then start again on the same data and stop again.
+// clean exit with no postgres left behind; then start again on the same data and stop it as a
+// terminal's Ctrl-C does (SIGINT to the whole foreground process group: start.mjs and the daemon).
 //
 // External mode, when DATABASE_URL and AMQP_URL are set: start once more on the machine's
 // PostgreSQL and RabbitMQ (a database and a vhost of its own, created here and dropped after, so
@@ -49,7 +50,8 @@ function isAlive(pid) {
   }
 }
 
-async function runOnce(label) {
+/** `stop`: 'SIGTERM' to start.mjs, or 'ctrl-c': SIGINT to its whole process group. */
+async function runOnce(label, stop = 'SIGTERM') {
   const env = {
     ...process.env,
     STRATAVORE_DATA_DIR: dataDir,
@@ -60,7 +62,12 @@ async function runOnce(label) {
   delete env.AMQP_URL;
   env.STRATAVORE_CONFIG = join(dataDir, 'cli.json');
   const started = Date.now();
-  const child = spawn(process.execPath, [start], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [start], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own, as a terminal gives its foreground job.
+    detached: stop === 'ctrl-c',
+  });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
@@ -87,19 +94,20 @@ async function runOnce(label) {
     const pid = Number(
       readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0],
     );
-    child.kill('SIGTERM');
+    if (stop === 'ctrl-c') process.kill(-child.pid, 'SIGINT');
+    else child.kill('SIGTERM');
     const { code, signal } = await Promise.race([
       exited,
       new Promise((resolve) => setTimeout(() => resolve({ code: 'timeout' }), 30_000)),
     ]);
-    if (code !== 0) fail(`${label}: exit after SIGTERM was ${code ?? signal}`);
+    if (code !== 0) fail(`${label}: exit after ${stop} was ${code ?? signal}`);
     await poll(
       `${label}: embedded postgres (pid ${pid}) gone after stop`,
       () => !isAlive(pid),
       10_000,
     );
     console.log(
-      `smoke: ${label}: ready in ${readyMs} ms at ${url}, clean stop, postgres ${pid} gone`,
+      `smoke: ${label}: ready in ${readyMs} ms at ${url}, clean stop on ${stop}, postgres ${pid} gone`,
     );
     if (!existsSync(join(dataDir, 'cli.json'))) {
       fail(`${label}: no CLI config with an admin key was written`);
@@ -311,7 +319,7 @@ async function runExternal(databaseUrl, amqpUrl) {
 try {
   await runOnce('first start');
   const pgVersion = statSync(join(dataDir, 'postgres', 'PG_VERSION')).mtimeMs;
-  await runOnce('second start');
+  await runOnce('second start', 'ctrl-c');
   if (statSync(join(dataDir, 'postgres', 'PG_VERSION')).mtimeMs !== pgVersion) {
     fail('second start re-initialised the data directory instead of reusing it');
   }
