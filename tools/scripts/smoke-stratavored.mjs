@@ -50,6 +50,22 @@ function isAlive(pid) {
   }
 }
 
+/** Starts `npm start`'s script; `output` gathers both streams, `exited` its end. */
+function startDaemon(env, { detached = false } = {}) {
+  const child = spawn(process.execPath, [start], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached,
+  });
+  const run = { child, output: '' };
+  child.stdout.on('data', (d) => (run.output += d));
+  child.stderr.on('data', (d) => (run.output += d));
+  run.exited = new Promise((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return run;
+}
+
 /** `stop`: 'SIGTERM' to start.mjs, or 'ctrl-c': SIGINT to its whole process group. */
 async function runOnce(label, stop = 'SIGTERM') {
   const env = {
@@ -62,22 +78,13 @@ async function runOnce(label, stop = 'SIGTERM') {
   delete env.AMQP_URL;
   env.STRATAVORE_CONFIG = join(dataDir, 'cli.json');
   const started = Date.now();
-  const child = spawn(process.execPath, [start], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // A process group of its own, as a terminal gives its foreground job.
-    detached: stop === 'ctrl-c',
-  });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const exited = new Promise((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
+  // Ctrl-C: a process group of its own, as a terminal gives its foreground job.
+  const run = startDaemon(env, { detached: stop === 'ctrl-c' });
+  const { child, exited } = run;
   try {
     const url = await poll(
       `${label}: the daemon announces its API URL`,
-      () => output.match(/listening on (http:\/\/[^\s"]+)/)?.[1],
+      () => run.output.match(/listening on (http:\/\/[^\s"]+)/)?.[1],
       90_000,
     );
     await poll(
@@ -114,7 +121,7 @@ async function runOnce(label, stop = 'SIGTERM') {
     }
   } catch (error) {
     child.kill('SIGKILL');
-    console.error(output.split('\n').slice(-40).join('\n'));
+    console.error(run.output.split('\n').slice(-40).join('\n'));
     throw error;
   }
 }
@@ -235,17 +242,12 @@ async function runExternal(databaseUrl, amqpUrl) {
       LOG_LEVEL: 'info',
     };
     const started = Date.now();
-    const child = spawn(process.execPath, [start], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const exited = new Promise((resolve) =>
-      child.on('exit', (code, signal) => resolve({ code, signal })),
-    );
+    const run = startDaemon(env);
+    const { child, exited } = run;
     try {
       const url = await poll(
         `${label}: the daemon announces its API URL`,
-        () => output.match(/listening on (http:\/\/[^\s"]+)/)?.[1],
+        () => run.output.match(/listening on (http:\/\/[^\s"]+)/)?.[1],
         90_000,
       );
       const ready = await poll(
@@ -264,10 +266,10 @@ async function runExternal(databaseUrl, amqpUrl) {
       const readyMs = Date.now() - started;
 
       // No embedded PostgreSQL: not announced, no data directory, no postgres process.
-      if (!output.includes('using the PostgreSQL given by DATABASE_URL')) {
+      if (!run.output.includes('using the PostgreSQL given by DATABASE_URL')) {
         fail(`${label}: the daemon did not say it uses the PostgreSQL of DATABASE_URL`);
       }
-      if (output.includes('embedded PostgreSQL is up')) {
+      if (run.output.includes('embedded PostgreSQL is up')) {
         fail(`${label}: the daemon started an embedded PostgreSQL`);
       }
       if (existsSync(join(ownDataDir, 'postgres'))) {
@@ -306,7 +308,7 @@ async function runExternal(databaseUrl, amqpUrl) {
       );
     } catch (error) {
       child.kill('SIGKILL');
-      console.error(output.split('\n').slice(-40).join('\n'));
+      console.error(run.output.split('\n').slice(-40).join('\n'));
       throw error;
     }
   } finally {

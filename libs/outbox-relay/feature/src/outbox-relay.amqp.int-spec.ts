@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 
-import { type EventEnvelope, signEnvelope } from '@stratavore/contracts';
+import { type EventEnvelope } from '@stratavore/contracts';
 import { SystemClock } from '@stratavore/core';
 import {
   consumerQueues,
@@ -30,6 +30,7 @@ import { type DataSource } from 'typeorm';
 
 import { OutboxRelay } from './outbox-relay';
 import { type OutboxRelayOptionsInput } from './outbox-relay.options';
+import { relayTestEvent } from './relay-events.test-support';
 
 const amqpUrl = requireAmqpUrl();
 const SIGNING_KEY = 'outbox-relay-int-spec-key';
@@ -64,20 +65,7 @@ describe('OutboxRelay against PostgreSQL and RabbitMQ', () => {
   }
 
   function envelope(type: string, subject: string, seq: number): EventEnvelope {
-    return signEnvelope(
-      {
-        specversion: '1.0',
-        id: randomUUID(),
-        source: 'int-spec',
-        type,
-        dataversion: 1,
-        time: new Date().toISOString(),
-        subject,
-        correlationId: randomUUID(),
-        data: { seq },
-      },
-      SIGNING_KEY,
-    );
+    return relayTestEvent(SIGNING_KEY, type, subject, seq);
   }
 
   async function commit(envelopes: EventEnvelope[]): Promise<void> {

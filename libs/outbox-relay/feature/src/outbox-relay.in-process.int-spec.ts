@@ -1,6 +1,3 @@
-import { randomUUID } from 'node:crypto';
-
-import { type EventEnvelope, signEnvelope } from '@stratavore/contracts';
 import { SystemClock } from '@stratavore/core';
 import {
   createMessagingDataSource,
@@ -15,6 +12,7 @@ import { createTestDatabase, type TestDatabase, waitFor } from '@stratavore/test
 import { type DataSource } from 'typeorm';
 
 import { OutboxRelay } from './outbox-relay';
+import { relayTestEvent } from './relay-events.test-support';
 
 const SIGNING_KEY = 'outbox-relay-in-process-int-spec-key';
 const CONSUMER = 'in-process-int-spec';
@@ -47,23 +45,6 @@ describe('OutboxRelay on the in-process bus, across a stop', () => {
     await dataSource.destroy();
     await database.drop();
   });
-
-  function envelope(subject: string, seq: number): EventEnvelope {
-    return signEnvelope(
-      {
-        specversion: '1.0',
-        id: randomUUID(),
-        source: 'int-spec',
-        type: 'test.happened',
-        dataversion: 1,
-        time: new Date().toISOString(),
-        subject,
-        correlationId: randomUUID(),
-        data: { seq },
-      },
-      SIGNING_KEY,
-    );
-  }
 
   /** One start of the daemon's pipeline: bus held until its consumer subscribed, as main does. */
   async function start(processed: Processed[], handlerDelayMs: number) {
@@ -117,7 +98,9 @@ describe('OutboxRelay on the in-process bus, across a stop', () => {
   ])('loses no event when %s, and delivers the rest once after a restart', async (_, first) => {
     const subjects = 8;
     const total = 400;
-    const events = Array.from({ length: total }, (_unused, i) => envelope(`s${i % subjects}`, i));
+    const events = Array.from({ length: total }, (_unused, i) =>
+      relayTestEvent(SIGNING_KEY, 'test.happened', `s${i % subjects}`, i),
+    );
     for (let i = 0; i < total; i += 50) {
       await withTransaction(dataSource, (manager) =>
         writer.append(manager, events.slice(i, i + 50)),
