@@ -5,26 +5,13 @@ import { type BudgetScope } from '@stratavore/contracts';
 import { createTestDatabase, type TestDatabase } from '@stratavore/testing';
 
 import { BudgetStore } from './budget-store';
+import { dailyBudget } from './budget-store.int-test-support';
 import { type BudgetStanding } from './budget-store.types';
 
 const now = new Date('2026-11-24T12:00:00.000Z');
 
-function budgetOf(scope: BudgetScope, limitTokens: number): Budget {
-  return {
-    id: randomUUID(),
-    scope,
-    limits: { tokens: limitTokens, usdMicros: null },
-    tokenKinds: ['input', 'output'],
-    period: 'daily',
-    timeZone: 'UTC',
-    anchor: { weekStartsOn: 1, monthDay: 1, timeOfDay: '00:00' },
-    warnThresholds: [0.5],
-    rollover: { enabled: false, capTokens: null, capUsdMicros: null },
-    enforcement: 'hard',
-    createdAt: now,
-    updatedAt: now,
-  };
-}
+const budgetOf = (scope: BudgetScope, limitTokens: number) =>
+  dailyBudget(scope, limitTokens, { at: now, rollover: false });
 
 /**
  * The standings read (`BudgetReads.standings`, the one query of every budget check) runs as a

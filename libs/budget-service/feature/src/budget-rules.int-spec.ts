@@ -59,8 +59,31 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
     ) as Promise<BudgetView>;
   const reserve = (payload: Record<string, unknown>) =>
     h.handler.handle('budgets.reserve', payload, meta) as Promise<ReserveBudgetReply>;
+  /** A launch's reservation: a new reservation for a new runner. */
+  const reserveNew = (projectId: string, estimate?: { tokens?: number; usd?: number }) =>
+    reserve({
+      reservationId: randomUUID(),
+      runnerId: randomUUID(),
+      projectId,
+      ...(estimate === undefined ? {} : { estimate }),
+    });
   const book = (usage: UsageInput) => deliver(h, usageEvent(usage));
+  /** Books spend in USD alone, by `runnerId` or else by a new runner. */
+  const bookUsd = (projectId: string, costUsd: number, observedAt: string, runnerId?: string) =>
+    book({ runnerId, projectId, costUsd, observedAt });
   const project = () => ({ kind: 'project' as const, projectId: randomUUID() });
+
+  /** A new project's budget in `timeZone`, set at `at`. */
+  async function zonedBudget(
+    at: string,
+    timeZone: string,
+    request: Partial<SetBudgetRequestInput>,
+  ) {
+    h.clock.set(at);
+    const scope = project();
+    const { budget } = await set({ scope, ...request, timeZone });
+    return { scope, budget };
+  }
 
   async function periodsOf(budgetId: string) {
     return sql.query<
@@ -78,6 +101,33 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
        FROM budget.periods WHERE budget_id = $1 ORDER BY starts_at`,
       [budgetId],
     );
+  }
+
+  /** The budget's periods, oldest first, as [start, end, input tokens used]. */
+  async function windowsOf(budgetId: string) {
+    return (await periodsOf(budgetId)).map((r) => [
+      r.starts_at.toISOString(),
+      r.ends_at?.toISOString(),
+      r.used_input,
+    ]);
+  }
+
+  /**
+   * Expects the budget's periods to be `windows` ([start, end, input tokens used], oldest first),
+   * and the scope's view to be of the last one.
+   */
+  async function expectWindows(
+    projectId: string,
+    budgetId: string,
+    windows: Array<[string, string, string]>,
+  ) {
+    const [periodStart, periodEnd, used] = windows[windows.length - 1] ?? [];
+    expect(await get(projectId)).toMatchObject({
+      periodStart,
+      periodEnd,
+      used: { tokens: Number(used) },
+    });
+    expect(await windowsOf(budgetId)).toEqual(windows);
   }
 
   async function eventsOf(budgetId: string, type: string): Promise<EventEnvelope[]> {
@@ -98,10 +148,7 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
     h.clock.set('2026-03-02T00:00:00.000Z');
     expect((await h.roller.tick()).rolled).toBeGreaterThanOrEqual(1);
     // Rolled by the roller alone: the open period row is the new day before anyone asks.
-    const rows = await periodsOf(budget.id);
-    expect(
-      rows.map((r) => [r.starts_at.toISOString(), r.ends_at?.toISOString(), r.used_input]),
-    ).toEqual([
+    expect(await windowsOf(budget.id)).toEqual([
       ['2026-03-01T23:59:00.000Z', '2026-03-02T00:00:00.000Z', '300'],
       ['2026-03-02T00:00:00.000Z', '2026-03-03T00:00:00.000Z', '0'],
     ]);
@@ -132,13 +179,9 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
   });
 
   it('cuts days at local midnight across a DST change (Europe/Berlin)', async () => {
-    h.clock.set('2026-03-28T12:00:00.000Z');
-    const scope = project();
-    const { budget } = await set({
-      scope,
+    const { scope, budget } = await zonedBudget('2026-03-28T12:00:00.000Z', 'Europe/Berlin', {
       period: 'daily',
       limitTokens: 1000,
-      timeZone: 'Europe/Berlin',
     });
     expect(budget.periodEnd).toBe('2026-03-28T23:00:00.000Z');
     h.clock.set('2026-03-28T23:00:00.000Z');
@@ -164,13 +207,9 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
   });
 
   it('cuts weeks at the anchor weekday and local time in a non-UTC zone, across a DST change (America/New_York)', async () => {
-    h.clock.set('2026-10-28T12:00:00.000Z');
-    const scope = project();
-    const { budget } = await set({
-      scope,
+    const { scope, budget } = await zonedBudget('2026-10-28T12:00:00.000Z', 'America/New_York', {
       period: 'weekly',
       limitTokens: 10_000,
-      timeZone: 'America/New_York',
       periodAnchor: { weekStartsOn: 1, timeOfDay: '09:00' },
     });
     // Monday 2 November 09:00 EST: clocks went back on Sunday, so 14:00 UTC, not 13:00.
@@ -187,31 +226,16 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
     h.clock.set('2026-11-02T14:00:00.000Z');
     await h.roller.tick();
     await book({ projectId: scope.projectId, input: 200, observedAt: '2026-11-02T14:00:00.000Z' });
-    expect(await get(scope.projectId)).toMatchObject({
-      periodStart: '2026-11-02T14:00:00.000Z',
-      periodEnd: '2026-11-09T14:00:00.000Z',
-      used: { tokens: 200 },
-    });
-    expect(
-      (await periodsOf(budget.id)).map((r) => [
-        r.starts_at.toISOString(),
-        r.ends_at?.toISOString(),
-        r.used_input,
-      ]),
-    ).toEqual([
+    await expectWindows(scope.projectId, budget.id, [
       ['2026-10-28T12:00:00.000Z', '2026-11-02T14:00:00.000Z', '110'],
       ['2026-11-02T14:00:00.000Z', '2026-11-09T14:00:00.000Z', '200'],
     ]);
   });
 
   it('cuts months at local midnight of the anchor day in a non-UTC zone (Asia/Tokyo)', async () => {
-    h.clock.set('2026-11-20T00:00:00.000Z');
-    const scope = project();
-    const { budget } = await set({
-      scope,
+    const { scope, budget } = await zonedBudget('2026-11-20T00:00:00.000Z', 'Asia/Tokyo', {
       period: 'monthly',
       limitTokens: 10_000,
-      timeZone: 'Asia/Tokyo',
     });
     // 1 December 00:00 JST is 30 November 15:00 UTC.
     expect(budget.periodEnd).toBe('2026-11-30T15:00:00.000Z');
@@ -223,18 +247,7 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
     // Still 30 November in UTC, already December in Tokyo: the new month.
     h.clock.set('2026-11-30T20:00:00.000Z');
     await book({ projectId: scope.projectId, input: 50, observedAt: '2026-11-30T20:00:00.000Z' });
-    expect(await get(scope.projectId)).toMatchObject({
-      periodStart: '2026-11-30T15:00:00.000Z',
-      periodEnd: '2026-12-31T15:00:00.000Z',
-      used: { tokens: 450 },
-    });
-    expect(
-      (await periodsOf(budget.id)).map((r) => [
-        r.starts_at.toISOString(),
-        r.ends_at?.toISOString(),
-        r.used_input,
-      ]),
-    ).toEqual([
+    await expectWindows(scope.projectId, budget.id, [
       ['2026-11-20T00:00:00.000Z', '2026-11-30T15:00:00.000Z', '300'],
       ['2026-11-30T15:00:00.000Z', '2026-12-31T15:00:00.000Z', '450'],
     ]);
@@ -360,11 +373,7 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
     ]);
 
     // Spending into what was carried over.
-    await book({
-      projectId: capped.projectId,
-      costUsd: 12.5,
-      observedAt: '2026-12-02T10:00:00.000Z',
-    });
+    await bookUsd(capped.projectId, 12.5, '2026-12-02T10:00:00.000Z');
     const spent = await get(capped.projectId);
     expect(spent).toMatchObject({ status: 'warning', left: { usd: 0.5 } });
     expect(spent.ratio).toBeCloseTo(12.5 / 13);
@@ -375,17 +384,9 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
     expect((await get(uncapped.projectId)).carryOver.usd).toBe(15.876544);
 
     // Late reports: yesterday's re-settles today's USD carry; the first day's re-settles the chain.
-    await book({
-      projectId: capped.projectId,
-      costUsd: 0.4,
-      observedAt: '2026-12-02T23:00:00.000Z',
-    });
+    await bookUsd(capped.projectId, 0.4, '2026-12-02T23:00:00.000Z');
     expect((await get(capped.projectId)).carryOver.usd).toBe(0.1);
-    await book({
-      projectId: uncapped.projectId,
-      costUsd: 1,
-      observedAt: '2026-12-01T12:00:00.000Z',
-    });
+    await bookUsd(uncapped.projectId, 1, '2026-12-01T12:00:00.000Z');
     expect((await get(uncapped.projectId)).carryOver.usd).toBe(14.876544);
     expect(
       (await periodsOf(uncappedBudget.id)).map((r) => [r.used_usd_micros, r.carry_usd_micros]),
@@ -599,13 +600,7 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
     h.clock.set('2026-12-10T10:00:00.000Z');
     const scope = project();
     const { budget } = await set({ scope, limitTokens: 1000 });
-    const launch = (tokens: number) =>
-      reserve({
-        reservationId: randomUUID(),
-        runnerId: randomUUID(),
-        projectId: scope.projectId,
-        estimate: { tokens },
-      });
+    const launch = (tokens: number) => reserveNew(scope.projectId, { tokens });
 
     await book({ projectId: scope.projectId, input: 1000, observedAt: '2026-12-10T10:00:01.000Z' });
     expect((await get(scope.projectId)).status).toBe('exceeded');
@@ -659,17 +654,8 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
     expect(await reserveA()).toMatchObject({ status: 'granted', leftTokens: null, leftUsd: 10 });
 
     // A's own usage settles its reservation to 1.75; another runner spends without one.
-    await book({
-      runnerId: runnerA.runnerId,
-      projectId: scope.projectId,
-      costUsd: 0.25,
-      observedAt: '2026-12-05T10:00:10.000Z',
-    });
-    await book({
-      projectId: scope.projectId,
-      costUsd: 3.123456,
-      observedAt: '2026-12-05T10:00:20.000Z',
-    });
+    await bookUsd(scope.projectId, 0.25, '2026-12-05T10:00:10.000Z', runnerA.runnerId);
+    await bookUsd(scope.projectId, 3.123456, '2026-12-05T10:00:20.000Z');
     expect(await get(scope.projectId)).toMatchObject({
       used: { usd: 3.373456 },
       reserved: { usd: 1.75 },
@@ -678,13 +664,7 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
 
     // What runner-manager passes as --max-budget-usd: 10 - 3.373456 used - 1.75 held by A.
     h.clock.set('2026-12-05T10:01:00.000Z');
-    const launch = (usd: number) =>
-      reserve({
-        reservationId: randomUUID(),
-        runnerId: randomUUID(),
-        projectId: scope.projectId,
-        estimate: { usd },
-      });
+    const launch = (usd: number) => reserveNew(scope.projectId, { usd });
     expect(await launch(1)).toMatchObject({
       status: 'granted',
       leftUsd: 4.876544,
@@ -703,14 +683,7 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
   it('never blocks a scope without a budget, and only warns for a soft one', async () => {
     h.clock.set('2026-08-01T00:00:00.000Z');
     const free = randomUUID();
-    expect(
-      await reserve({
-        reservationId: randomUUID(),
-        runnerId: randomUUID(),
-        projectId: free,
-        estimate: { tokens: 1e9 },
-      }),
-    ).toEqual({
+    expect(await reserveNew(free, { tokens: 1e9 })).toEqual({
       status: 'granted',
       reservationId: expect.any(String) as string,
       reservations: [],
@@ -727,12 +700,7 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
       costUsd: 6,
       observedAt: '2026-08-01T00:00:01.000Z',
     });
-    const soft = await reserve({
-      reservationId: randomUUID(),
-      runnerId: randomUUID(),
-      projectId: scope.projectId,
-      estimate: { usd: 1 },
-    });
+    const soft = await reserveNew(scope.projectId, { usd: 1 });
     expect(soft).toMatchObject({
       status: 'granted',
       leftUsd: null,
@@ -744,12 +712,7 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
     h.clock.set('2026-09-01T10:00:00.000Z');
     const scope = project();
     const { budget } = await set({ scope, limitTokens: 1000, warnThresholds: [0.5] });
-    await reserve({
-      reservationId: randomUUID(),
-      runnerId: randomUUID(),
-      projectId: scope.projectId,
-      estimate: { tokens: 300 },
-    });
+    await reserveNew(scope.projectId, { tokens: 300 });
     await book({ projectId: scope.projectId, input: 600, observedAt: '2026-09-01T10:00:01.000Z' });
     const check = (tokens: number) =>
       h.handler.handle(
@@ -840,11 +803,7 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
       await book({ runnerId: early, projectId: scope.projectId, input: 1000, observedAt: at(1) });
       expect(await eventsOf(budget.id, 'budget.exceeded')).toHaveLength(1);
       expect((await overrunsOf(budget.id)).map((o) => o.runnerId)).toEqual([early]);
-      const refused = await reserve({
-        reservationId: randomUUID(),
-        runnerId: randomUUID(),
-        projectId: scope.projectId,
-      });
+      const refused = await reserveNew(scope.projectId);
       expect(refused.status).toBe('refused');
 
       // The late runner starts and reports usage: it is named, once.

@@ -1,6 +1,8 @@
 // Shared by the budget-service integration tests (not exported from the library).
 import { randomUUID } from 'node:crypto';
 
+import { Module } from '@nestjs/common';
+import { Test, type TestingModule } from '@nestjs/testing';
 import { BudgetStore } from '@stratavore/budget-service-data-access';
 import {
   buildEnvelope,
@@ -8,8 +10,8 @@ import {
   type SetBudgetRequestInput,
   setBudgetRequestSchema,
 } from '@stratavore/contracts';
-import { ManualClock, RandomIdGenerator } from '@stratavore/core';
-import { createMessagingDataSource } from '@stratavore/messaging';
+import { CLOCK, type Clock, ID_GENERATOR, ManualClock, RandomIdGenerator } from '@stratavore/core';
+import { createMessagingDataSource, MESSAGE_BUS, type MessageBus } from '@stratavore/messaging';
 import { runMigrations } from '@stratavore/persistence';
 
 import { BudgetBook } from './budget-book';
@@ -17,6 +19,7 @@ import { BudgetEventsConsumer } from './budget-events.consumer';
 import { type BudgetServiceDeps } from './budget-service.deps';
 import { BudgetServiceRequestHandler } from './budget-service.handler';
 import { budgetServiceMetrics } from './budget-service.metrics';
+import { BudgetServiceModule, type BudgetServiceModuleOptions } from './budget-service.module';
 import { PeriodRoller } from './period-roller';
 
 export const TEST_SIGNING_KEY = 'budget-service-test-key';
@@ -30,6 +33,34 @@ export async function migrateMessaging(url: string): Promise<void> {
   } finally {
     await dataSource.destroy();
   }
+}
+
+/**
+ * budget-service's Nest module, initialised and logging nothing, on what the service runtime
+ * would give it: `bus`, `clock` and random ids, provided globally.
+ */
+export async function startBudgetServiceModule(
+  runtime: { readonly bus: MessageBus; readonly clock: Clock },
+  options: BudgetServiceModuleOptions,
+): Promise<TestingModule> {
+  const provided = new Map<symbol, unknown>([
+    [MESSAGE_BUS, runtime.bus],
+    [CLOCK, runtime.clock],
+    [ID_GENERATOR, new RandomIdGenerator()],
+  ]);
+
+  @Module({
+    providers: [...provided].map(([provide, useValue]) => ({ provide, useValue })),
+    exports: [...provided.keys()],
+  })
+  class RuntimeStandIn {}
+
+  const app = await Test.createTestingModule({
+    imports: [{ module: RuntimeStandIn, global: true }, BudgetServiceModule.forRoot(options)],
+  }).compile();
+  app.useLogger(false);
+  await app.init();
+  return app;
 }
 
 /** budget-service's use cases on a real store with a manual clock; the roller always leads. */

@@ -1,26 +1,24 @@
 import { randomUUID } from 'node:crypto';
 
-import { Module } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
 import {
   BUDGET_SERVICE,
   type RemoveBudgetReply,
   type ReserveBudgetReply,
   type SetBudgetReply,
 } from '@stratavore/contracts';
-import { CLOCK, ID_GENERATOR, ManualClock, RandomIdGenerator } from '@stratavore/core';
-import { InProcessBus, MESSAGE_BUS } from '@stratavore/messaging';
+import { ManualClock } from '@stratavore/core';
+import { InProcessBus } from '@stratavore/messaging';
 import { metricsRegistry } from '@stratavore/observability';
 import { createTestDatabase, type TestDatabase } from '@stratavore/testing';
 
 import { BudgetEventsConsumer } from './budget-events.consumer';
 import {
   migrateMessaging,
+  startBudgetServiceModule,
   TEST_SIGNING_KEY,
   usageEvent,
   type UsageInput,
 } from './budget-service.int-test-support';
-import { BudgetServiceModule } from './budget-service.module';
 
 /** One budget-service process (a Nest application with its own bus) on the test database. */
 interface Replica {
@@ -79,30 +77,10 @@ describe('budget-service metrics on PostgreSQL', () => {
   async function startReplica(): Promise<Replica> {
     const bus = new InProcessBus({ signingKey: TEST_SIGNING_KEY });
     await bus.connect();
-
-    @Module({
-      providers: [
-        { provide: MESSAGE_BUS, useValue: bus },
-        { provide: CLOCK, useValue: clock },
-        { provide: ID_GENERATOR, useValue: new RandomIdGenerator() },
-      ],
-      exports: [MESSAGE_BUS, CLOCK, ID_GENERATOR],
-    })
-    class RuntimeStandIn {}
-
-    const app: TestingModule = await Test.createTestingModule({
-      imports: [
-        { module: RuntimeStandIn, global: true },
-        BudgetServiceModule.forRoot({
-          databaseUrl: db.url,
-          signingKey: TEST_SIGNING_KEY,
-          poolSize: 2,
-          rollerTimer: false,
-        }),
-      ],
-    }).compile();
-    app.useLogger(false);
-    await app.init();
+    const app = await startBudgetServiceModule(
+      { bus, clock },
+      { databaseUrl: db.url, signingKey: TEST_SIGNING_KEY, poolSize: 2, rollerTimer: false },
+    );
     const consumer = app.get(BudgetEventsConsumer);
     const replica: Replica = {
       request: (pattern, payload) =>

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { Module } from '@nestjs/common';
-import { Test, type TestingModule } from '@nestjs/testing';
+import { type TestingModule } from '@nestjs/testing';
 import { budgetDataSource, type BudgetStore } from '@stratavore/budget-service-data-access';
 import {
   BUDGET_SERVICE,
@@ -15,18 +14,19 @@ import {
   type SetBudgetReply,
   type UsageSummaryReply,
 } from '@stratavore/contracts';
-import { CLOCK, ID_GENERATOR, ManualClock, RandomIdGenerator } from '@stratavore/core';
-import { InProcessBus, MESSAGE_BUS, type MessageBus } from '@stratavore/messaging';
+import { ManualClock } from '@stratavore/core';
+import { InProcessBus, type MessageBus } from '@stratavore/messaging';
 import { createTestDatabase, type TestDatabase, waitFor } from '@stratavore/testing';
 
 import {
   migrateMessaging,
   outboxEvents,
   runnerEndedEvent,
+  startBudgetServiceModule,
   TEST_SIGNING_KEY,
   usageEvent,
 } from './budget-service.int-test-support';
-import { BUDGET_STORE, BudgetServiceModule } from './budget-service.module';
+import { BUDGET_STORE } from './budget-service.module';
 
 async function publish(bus: MessageBus, envelopes: readonly EventEnvelope[]): Promise<void> {
   const outcomes = await bus.publishBatch(
@@ -54,31 +54,16 @@ describe('BudgetServiceModule over the in-process bus', () => {
       retryBackoff: { baseMs: 5, maxMs: 20 },
     });
     await bus.connect();
-
-    @Module({
-      providers: [
-        { provide: MESSAGE_BUS, useValue: bus },
-        { provide: CLOCK, useValue: clock },
-        { provide: ID_GENERATOR, useValue: new RandomIdGenerator() },
-      ],
-      exports: [MESSAGE_BUS, CLOCK, ID_GENERATOR],
-    })
-    class RuntimeStandIn {}
-
-    app = await Test.createTestingModule({
-      imports: [
-        { module: RuntimeStandIn, global: true },
-        BudgetServiceModule.forRoot({
-          databaseUrl: db.url,
-          signingKey: TEST_SIGNING_KEY,
-          poolSize: 4,
-          rollCheckIntervalMs: 100,
-          leadershipIntervalMs: 100,
-        }),
-      ],
-    }).compile();
-    app.useLogger(false);
-    await app.init();
+    app = await startBudgetServiceModule(
+      { bus, clock },
+      {
+        databaseUrl: db.url,
+        signingKey: TEST_SIGNING_KEY,
+        poolSize: 4,
+        rollCheckIntervalMs: 100,
+        leadershipIntervalMs: 100,
+      },
+    );
     sql = budgetDataSource(db.url, { poolSize: 2 });
     await sql.initialize();
   });

@@ -1,3 +1,5 @@
+import { type BudgetView } from '@stratavore/contracts';
+
 import { aBudget, aGlobalBudget } from '../../testing/budget-fixtures.test-support';
 import { useFakeApi } from '../../testing/command-test-env.test-support';
 import { apiError } from '../../testing/fixtures.test-support';
@@ -8,39 +10,24 @@ describe('stratavore budgets set', () => {
 
   const sent = () => t.api().received.find((r) => r.method === 'PUT')?.body;
 
-  it('creates a global budget from the flags', async () => {
+  /** The API has no global budget yet and creates `budget` on the PUT. */
+  const expectCreated = (budget: BudgetView) => {
+    const put = { created: true, rebaselined: false, budget };
     t.api().expect(
       { method: 'GET', path: '/api/v1/budgets', reply: { budgets: [] } },
-      {
-        method: 'PUT',
-        path: '/api/v1/budgets',
-        reply: {
-          created: true,
-          rebaselined: false,
-          budget: aGlobalBudget({ status: 'ok', limits: { tokens: 5_000_000, usd: null } }),
-        },
-      },
+      { method: 'PUT', path: '/api/v1/budgets', reply: put },
     );
+  };
 
-    const result = await runCommand(
-      [
-        'budgets',
-        'set',
-        '--global',
-        '--tokens',
-        '5M',
-        '--period',
-        'daily',
-        '--tz',
-        'Europe/Berlin',
-        '--warn',
-        '50,90',
-        '--enforce',
-        'soft',
-        '--kinds',
-        'input,output',
-      ],
-      { env: t.env() },
+  /** Runs `budgets set` with the flags of `line` (split at spaces), then `more` as they are. */
+  const budgetsSet = (line: string, ...more: string[]) =>
+    runCommand(['budgets', 'set', ...line.split(' '), ...more], { env: t.env() });
+
+  it('creates a global budget from the flags', async () => {
+    expectCreated(aGlobalBudget({ status: 'ok', limits: { tokens: 5_000_000, usd: null } }));
+
+    const result = await budgetsSet(
+      '--global --tokens 5M --period daily --tz Europe/Berlin --warn 50,90 --enforce soft --kinds input,output',
     );
 
     expect(result.exitCode).toBe(0);
@@ -136,29 +123,10 @@ describe('stratavore budgets set', () => {
       { start: '2026-03-02t08:00:30.5z', anchor: { startsAt: '2026-03-02T08:00:30.5Z' } },
     ];
     for (const { start, anchor } of cases) {
-      t.api().expect(
-        { method: 'GET', path: '/api/v1/budgets', reply: { budgets: [] } },
-        {
-          method: 'PUT',
-          path: '/api/v1/budgets',
-          reply: { created: true, rebaselined: false, budget: aGlobalBudget() },
-        },
-      );
-      const result = await runCommand(
-        [
-          'budgets',
-          'set',
-          '--global',
-          '--tokens',
-          '5M',
-          '--period',
-          'weekly',
-          '--tz',
-          'Europe/Berlin',
-          '--period-start',
-          start,
-        ],
-        { env: t.env() },
+      expectCreated(aGlobalBudget());
+      const result = await budgetsSet(
+        '--global --tokens 5M --period weekly --tz Europe/Berlin --period-start',
+        start,
       );
       expect([start, result.exitCode, result.stderr]).toEqual([start, 0, '']);
       const body = t
