@@ -11,9 +11,12 @@ import {
 import {
   type budgetExceededV2,
   type budgetOverrunV1,
+  type budgetRefusedV1,
+  type BudgetShortfall,
   type budgetWarningV2,
   buildEnvelope,
   type EventEnvelope,
+  type ReserveBudgetRequest,
 } from '@stratavore/contracts';
 import { type Clock, type IdGenerator } from '@stratavore/core';
 import { type z } from 'zod';
@@ -23,6 +26,7 @@ import { BUDGET_SERVICE_NAME, type RequestContext } from './budget-service.deps'
 type WarningData = z.input<(typeof budgetWarningV2)['data']>;
 type ExceededData = z.input<(typeof budgetExceededV2)['data']>;
 type OverrunData = z.input<(typeof budgetOverrunV1)['data']>;
+type RefusedData = z.input<(typeof budgetRefusedV1)['data']>;
 
 /** The runner whose usage overran a budget. */
 export interface OverrunningRunner {
@@ -110,6 +114,36 @@ export class BudgetEventFactory {
         data,
       },
       { clock: this.deps.clock, ids: { uuid: () => eventId }, signingKey: this.deps.signingKey },
+    );
+  }
+
+  /** `budget.refused` of one reservation request. Subject: the project. */
+  refused(
+    request: ReserveBudgetRequest,
+    refusals: readonly BudgetShortfall[],
+    message: string,
+    ctx: RequestContext,
+  ): EventEnvelope {
+    const data: RefusedData = {
+      reservationId: request.reservationId,
+      runnerId: request.runnerId,
+      projectId: request.projectId,
+      ...(request.projectName === undefined ? {} : { projectName: request.projectName }),
+      estimateTokens: request.estimate.tokens,
+      estimateUsd: request.estimate.usd,
+      refusals: [...refusals],
+      message,
+    };
+    return buildEnvelope(
+      {
+        type: 'budget.refused',
+        version: 1,
+        source: BUDGET_SERVICE_NAME,
+        subject: request.projectId,
+        correlationId: ctx.correlationId,
+        data,
+      },
+      { clock: this.deps.clock, ids: this.deps.ids, signingKey: this.deps.signingKey },
     );
   }
 

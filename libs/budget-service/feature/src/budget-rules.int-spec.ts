@@ -551,6 +551,21 @@ describe('budget rules on PostgreSQL (injected clock)', () => {
       ],
       message: expect.stringMatching(/^launch refused: The budget of project api/) as string,
     });
+    // The refusal is announced, in the decision's transaction, with the same figures; the
+    // grants were not.
+    const announced = await outboxEvents(sql, 'budget.refused');
+    expect(announced).toHaveLength(1);
+    expect(announced[0]).toMatchObject({ subject: scope.projectId, dataversion: 1 });
+    expect(announced[0]!.data).toEqual({
+      reservationId: r2.reservationId,
+      runnerId: r2.runnerId,
+      projectId: scope.projectId,
+      projectName: 'api',
+      estimateTokens: 600,
+      estimateUsd: 0,
+      refusals: (refused as { refusals: unknown }).refusals,
+      message: (refused as { message: unknown }).message,
+    });
     const check = (await h.handler.handle(
       'budgets.check',
       { projectId: scope.projectId, estimate: { tokens: 600 } },

@@ -103,7 +103,10 @@ export class BudgetServiceRequestHandler {
       case 'budgets.check':
         return this.check.execute(parsePayload(budgetServiceRequestSchemas[pattern], payload));
       case 'budgets.reserve':
-        return this.reserve.execute(parsePayload(budgetServiceRequestSchemas[pattern], payload));
+        return this.reserve.execute(
+          parsePayload(budgetServiceRequestSchemas[pattern], payload),
+          ctx,
+        );
       case 'budgets.release':
         return this.release.execute(parsePayload(budgetServiceRequestSchemas[pattern], payload));
       case 'usage.summary':

@@ -22,6 +22,7 @@ import {
   type BudgetShortfall,
   type CheckBudgetReply,
   type CheckBudgetRequest,
+  type EventEnvelope,
   type ReleaseBudgetReply,
   type ReleaseBudgetRequest,
   type ReserveBudgetReply,
@@ -31,7 +32,8 @@ import {
 
 import { type BudgetQueries, viewOf } from './budget.use-cases';
 import { BudgetBook } from './budget-book';
-import { type BudgetServiceDeps } from './budget-service.deps';
+import { BudgetEventFactory } from './budget-event-factory';
+import { type BudgetServiceDeps, type RequestContext } from './budget-service.deps';
 import { toReservationReply, toShortfallReply } from './budget-views';
 
 function estimateOf(estimate: UsageEstimate): Amounts {
@@ -133,6 +135,7 @@ type Outcome =
 
 interface Pending {
   readonly request: ReserveBudgetRequest;
+  readonly ctx: RequestContext;
   readonly resolve: (reply: ReserveBudgetReply) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -156,6 +159,7 @@ const MAX_ATTEMPTS = 3;
  */
 export class ReserveBudget {
   private readonly book: BudgetBook;
+  private readonly events: BudgetEventFactory;
   private readonly queue: Pending[] = [];
   private draining = false;
 
@@ -164,11 +168,13 @@ export class ReserveBudget {
     private readonly maxBatch = 100,
   ) {
     this.book = new BudgetBook(deps);
+    this.events = new BudgetEventFactory(deps);
   }
 
-  execute(request: ReserveBudgetRequest): Promise<ReserveBudgetReply> {
+  /** Decides a reservation; a refusal is announced as `budget.refused` in the same transaction. */
+  execute(request: ReserveBudgetRequest, ctx: RequestContext): Promise<ReserveBudgetReply> {
     return new Promise<ReserveBudgetReply>((resolve, reject) => {
-      this.queue.push({ request, resolve, reject });
+      this.queue.push({ request, ctx, resolve, reject });
       if (!this.draining) void this.drain();
     });
   }
@@ -180,7 +186,7 @@ export class ReserveBudget {
         const batch = this.queue.splice(0, this.maxBatch);
         const started = performance.now();
         try {
-          const outcomes = await this.decideWithRetry(batch.map((p) => p.request));
+          const outcomes = await this.decideWithRetry(batch);
           batch.forEach((pending, i) => {
             const outcome = outcomes[i];
             if (!outcome) pending.reject(new Error('no decision for this reservation'));
@@ -198,20 +204,18 @@ export class ReserveBudget {
     }
   }
 
-  private async decideWithRetry(requests: readonly ReserveBudgetRequest[]): Promise<Outcome[]> {
+  private async decideWithRetry(batch: readonly Pending[]): Promise<Outcome[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.deps.store.transaction((tx) => this.decide(tx, requests));
+        return await this.deps.store.transaction((tx) => this.decide(tx, batch));
       } catch (error) {
         if (!(error instanceof ConcurrentTwin) || attempt >= MAX_ATTEMPTS) throw error;
       }
     }
   }
 
-  private async decide(
-    tx: BudgetTransaction,
-    requests: readonly ReserveBudgetRequest[],
-  ): Promise<Outcome[]> {
+  private async decide(tx: BudgetTransaction, batch: readonly Pending[]): Promise<Outcome[]> {
+    const requests = batch.map((p) => p.request);
     // The idempotency check needs no lock: a twin inserted concurrently is caught at the insert.
     const known = groupBy(
       await tx.findReservations([...new Set(requests.map((r) => r.reservationId))]),
@@ -229,7 +233,8 @@ export class ReserveBudget {
     );
     const byScope = new Map(budgets.map((b) => [scopeKey(b.scope), b]));
     const records: ReservationRecord[] = [];
-    const outcomes = requests.map((request): Outcome => {
+    const refused: EventEnvelope[] = [];
+    const outcomes = batch.map(({ request, ctx }): Outcome => {
       const covering = coveringScopes(request.projectId).flatMap((scope) => {
         const budget = byScope.get(scopeKey(scope));
         return budget ? [budget] : [];
@@ -240,15 +245,12 @@ export class ReserveBudget {
       const judged = judgeAll(covering, periods, reserved, estimate);
       const refusals = replies(judged, 'hard', request.projectName);
       if (refusals.length > 0) {
+        const message = refusalMessage(refusals);
+        refused.push(this.events.refused(request, refusals, message, ctx));
         return {
           ok: true,
           repeated: false,
-          reply: {
-            status: 'refused',
-            reservationId: request.reservationId,
-            refusals,
-            message: refusalMessage(refusals),
-          },
+          reply: { status: 'refused', reservationId: request.reservationId, refusals, message },
         };
       }
       const expiresAt = new Date(now.getTime() + request.ttlMs);
@@ -289,6 +291,7 @@ export class ReserveBudget {
       };
     });
     if ((await tx.insertReservations(records)) < records.length) throw new ConcurrentTwin();
+    if (refused.length > 0) await tx.appendEvents(refused);
     return outcomes;
   }
 

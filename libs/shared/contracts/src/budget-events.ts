@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { budgetShortfallSchema } from './budget-service/budget-service.replies';
 import { defineEvent } from './event-contract';
 
 const tokenCount = z.number().int().nonnegative();
@@ -133,6 +134,28 @@ export const budgetOverrunV1 = defineEvent({
   }),
 });
 
+/**
+ * A launch's reservation was refused: a hard budget covering it cannot take its estimate. One
+ * per refused decision, written in the decision's transaction (a refused reservation id holds
+ * nothing, so a retry of it is decided afresh and, refused again, announced again). Subject:
+ * the project. What the notifier tells people about a refused launch; `message` is the
+ * sentence the CLI prints.
+ */
+export const budgetRefusedV1 = defineEvent({
+  type: 'budget.refused',
+  version: 1,
+  data: z.object({
+    reservationId: z.uuid(),
+    runnerId: z.uuid(),
+    projectId: z.uuid(),
+    projectName: z.string().optional(),
+    estimateTokens: tokenCount,
+    estimateUsd: z.number().nonnegative(),
+    refusals: z.array(budgetShortfallSchema).min(1),
+    message: z.string(),
+  }),
+});
+
 export const budgetEvents = [
   usageReportedV1,
   budgetWarningV1,
@@ -140,4 +163,5 @@ export const budgetEvents = [
   budgetWarningV2,
   budgetExceededV2,
   budgetOverrunV1,
+  budgetRefusedV1,
 ] as const;

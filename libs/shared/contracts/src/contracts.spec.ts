@@ -71,6 +71,7 @@ describe('EventCatalog', () => {
       [
         'budget.exceeded',
         'budget.overrun',
+        'budget.refused',
         'budget.warning',
         'heartbeat.exited',
         'heartbeat.first-received',
