@@ -204,6 +204,23 @@ describe('RabbitMqBus', () => {
       }
     });
 
+    it('reports channel_closed when the broker closes the channel, then publishes again', async () => {
+      const bus = makeBus();
+      await bus.connect();
+      // Publishing to an exchange that is gone is a channel error (404): the broker closes the
+      // channel; the bus recycles its connection, whose new channel declares the exchange again.
+      await admin.deleteExchanges(exchange);
+      const [outcome] = await bus.publishBatch([ping(1)]);
+      expect(outcome).toMatchObject({ ok: false, reason: 'channel_closed' });
+      await waitFor(() => bus.isConnected(), { description: 'the bus to reconnect' });
+      const queue = uniqueName('bus-test.sink');
+      queues.push(queue);
+      await admin.declareQueue(queue, exchange, 'test.#');
+      const [again] = await bus.publishBatch([ping(2)]);
+      expect(again).toMatchObject({ ok: true });
+      expect(await admin.messageCount(queue)).toBe(1);
+    });
+
     it('reports disconnected for confirms outstanding when the connection drops, then recovers', async () => {
       const proxy = await TcpProxy.start(url);
       try {

@@ -141,6 +141,9 @@ export class RabbitMqBus implements MessageBus {
   private readonly pending = new Map<string, PendingRequest>();
   private readonly subscriptions = new Set<Subscription>();
   private connectionUp = false;
+  /** A reconnect asked by {@link recycleConnection} is under way. */
+  private recycling = false;
+  private lastRecycleAt = 0;
   private closed = false;
   private readonly logger: BusLogger;
   private readonly exchange: string;
@@ -170,6 +173,7 @@ export class RabbitMqBus implements MessageBus {
     let lastFailure: Error | undefined;
     manager.on('connect', ({ connection }: { connection: EventEmitter }) => {
       this.connectionUp = true;
+      this.recycling = false;
       lastFailure = undefined;
       connection.once('close', () => {
         this.connectionUp = false;
@@ -472,6 +476,20 @@ export class RabbitMqBus implements MessageBus {
     }
   }
 
+  /**
+   * Closes the connection and connects again: once however many channels ask, and at most once a
+   * second, so that a setup that keeps failing on every new channel cannot spin.
+   */
+  private recycleConnection(): void {
+    if (this.recycling || !this.manager) return;
+    this.recycling = true;
+    const waitMs = Math.max(0, this.lastRecycleAt + 1_000 - Date.now());
+    setTimeout(() => {
+      this.lastRecycleAt = Date.now();
+      if (!this.closed) this.manager?.reconnect();
+    }, waitMs).unref();
+  }
+
   private createChannel(
     manager: AmqpConnectionManager,
     name: string,
@@ -481,6 +499,19 @@ export class RabbitMqBus implements MessageBus {
     // Setup failures after a reconnect are emitted, not thrown; without a listener they crash.
     wrapper.on('error', (error: Error) => {
       if (!this.closed) this.logger.error(`channel ${name}: ${error.message}`);
+    });
+    // A channel the broker closes with an error (a 404 for a deleted exchange, a 406) emits
+    // 'error' on the amqplib channel, which the wrapper does not listen to; unheard, amqplib
+    // turns it into an exception that tears the connection down. And amqp-connection-manager
+    // opens a new channel only on a new connection. So: hear it, and recycle the connection at
+    // once, which opens every channel anew and runs its setups (the exchange is declared again).
+    void wrapper.addSetup((channel: Channel) => {
+      channel.on('error', (error: Error) => {
+        if (this.closed) return;
+        this.logger.warn(`channel ${name} closed by the broker, reconnecting: ${error.message}`);
+        this.recycleConnection();
+      });
+      return Promise.resolve();
     });
     return wrapper;
   }
