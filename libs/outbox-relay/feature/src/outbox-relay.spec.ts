@@ -212,6 +212,8 @@ describe('OutboxRelay', () => {
     expect(text).toContain('stratavore_outbox_dead_lettered_total 1');
     expect(text).toContain('stratavore_outbox_published_total 1');
     expect(text).toContain('stratavore_outbox_publish_failures_total{reason="returned"} 1');
+    // One batch claimed, published and settled: one observation of its latency.
+    expect(text).toContain('stratavore_outbox_batch_duration_seconds_count 1');
   });
 
   it('never marks a later row of a subject ahead of an earlier one that failed', async () => {
