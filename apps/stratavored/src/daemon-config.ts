@@ -1,4 +1,5 @@
 import { gatewayEnvSchema } from '@stratavore/api-gateway';
+import { budgetServiceConfigSchema } from '@stratavore/budget-service';
 import { commonConfigSchema, url } from '@stratavore/config';
 import { heartbeatIngestConfigSchema } from '@stratavore/heartbeat-ingest';
 import { outboxRelayEnvSchema } from '@stratavore/outbox-relay';
@@ -16,6 +17,7 @@ export const daemonConfigSchema = commonConfigSchema.extend({
   ...outboxRelayEnvSchema.shape,
   ...runnerManagerEnvSchema.shape,
   ...heartbeatIngestConfigSchema.shape,
+  ...budgetServiceConfigSchema.shape,
   ...sessionStoreConfigSchema.shape,
   ...gatewayEnvSchema.shape,
   /** `DATABASE_URL`: use this PostgreSQL instead of the embedded one. */

@@ -148,7 +148,7 @@ function daemonModule(
         heartbeatIngestOptionsFromEnv(databaseUrl, config.EVENT_SIGNING_KEY, config),
       ),
       BudgetServiceModule.forRoot(
-        budgetServiceOptionsFromEnv(databaseUrl, config.EVENT_SIGNING_KEY),
+        budgetServiceOptionsFromEnv(databaseUrl, config.EVENT_SIGNING_KEY, config),
       ),
       SessionStoreModule.forRoot(
         sessionStoreOptionsFromEnv(
