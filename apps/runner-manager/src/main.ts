@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import { defaultDataDir } from '@stratavore/embedded-postgres';
 import {
+  defaultLaunchEstimateFromEnv,
   runnerManagerEnvSchema,
   RunnerManagerModule,
   runnerRestartOptionsFromEnv,
@@ -31,6 +32,7 @@ void runService({
       },
       budgets: config.BUDGETS,
       budgetRequestTimeoutMs: config.BUDGET_REQUEST_TIMEOUT,
+      defaultEstimate: defaultLaunchEstimateFromEnv(config),
       restarts: runnerRestartOptionsFromEnv(config),
     }),
   ],

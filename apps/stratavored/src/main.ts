@@ -17,7 +17,11 @@ import { HeartbeatIngestModule, heartbeatIngestOptionsFromEnv } from '@stratavor
 import { InProcessBus, type MessageBus, RabbitMqBus } from '@stratavore/messaging';
 import { createLogger, type Logger } from '@stratavore/observability';
 import { outboxRelayRuntimeModule } from '@stratavore/outbox-relay';
-import { RunnerManagerModule, runnerRestartOptionsFromEnv } from '@stratavore/runner-manager';
+import {
+  defaultLaunchEstimateFromEnv,
+  RunnerManagerModule,
+  runnerRestartOptionsFromEnv,
+} from '@stratavore/runner-manager';
 import {
   bootstrapService,
   busLoggerFrom,
@@ -142,6 +146,7 @@ function daemonModule(
         },
         budgets: config.BUDGETS,
         budgetRequestTimeoutMs: config.BUDGET_REQUEST_TIMEOUT,
+        defaultEstimate: defaultLaunchEstimateFromEnv(config),
         restarts: runnerRestartOptionsFromEnv(config),
       }),
       HeartbeatIngestModule.forRoot(

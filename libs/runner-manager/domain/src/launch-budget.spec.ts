@@ -78,6 +78,17 @@ describe('launch estimates', () => {
       usd: 0,
     });
   });
+
+  it("falls back to the service's default for what neither the launch nor the project sets", () => {
+    const service = { tokens: 20_000, usd: 1.5 };
+    const none = { estimateTokens: null, estimateUsd: null };
+    expect(launchEstimate({}, none, service)).toEqual({ tokens: 20_000, usd: 1.5 });
+    expect(launchEstimate({}, { estimateTokens: 40_000, estimateUsd: null }, service)).toEqual({
+      tokens: 40_000,
+      usd: 1.5,
+    });
+    expect(launchEstimate({ estimateUsd: 0 }, none, service)).toEqual({ tokens: 20_000, usd: 0 });
+  });
 });
 
 describe('budget refusals', () => {

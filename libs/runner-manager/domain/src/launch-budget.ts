@@ -11,17 +11,22 @@ export interface LaunchEstimate {
   readonly usd: number;
 }
 
+/** No estimate: a launch reserves nothing, but still needs an open budget. */
+export const NO_ESTIMATE: LaunchEstimate = { tokens: 0, usd: 0 };
+
 /**
  * The estimate of one launch: its own override per dimension, else the project's default, else
- * 0 (a zero estimate still needs an open budget: an exhausted hard budget refuses it).
+ * the service's default (`BUDGET_DEFAULT_ESTIMATE_TOKENS` / `_USD`, 0 unless set). A zero
+ * estimate still needs an open budget: an exhausted hard budget refuses it.
  */
 export function launchEstimate(
   overrides: { readonly estimateTokens?: number | null; readonly estimateUsd?: number | null },
   project: Pick<Project, 'estimateTokens' | 'estimateUsd'>,
+  fallback: LaunchEstimate = NO_ESTIMATE,
 ): LaunchEstimate {
   return {
-    tokens: overrides.estimateTokens ?? project.estimateTokens ?? 0,
-    usd: overrides.estimateUsd ?? project.estimateUsd ?? 0,
+    tokens: overrides.estimateTokens ?? project.estimateTokens ?? fallback.tokens,
+    usd: overrides.estimateUsd ?? project.estimateUsd ?? fallback.usd,
   };
 }
 

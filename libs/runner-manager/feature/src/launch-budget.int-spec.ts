@@ -164,6 +164,22 @@ describe('launch-time budget reservation and enforcement on PostgreSQL', () => {
     expect(events[0]).toMatchObject({ type: 'runner.launched', data: { reservedTokens: 50_000 } });
   });
 
+  it("reserves the service's default estimate for a project that sets none", async () => {
+    deps = { ...deps, defaultEstimate: { tokens: 20_000, usd: 0.5 } };
+    const p = await project(2);
+    gate.answer(grant());
+
+    const launched = await launch(p.name);
+
+    if (launched.status !== 'launched') throw new Error('expected a launch');
+    expect(gate.reservations).toEqual([
+      expect.objectContaining({
+        runnerId: launched.runner.id,
+        estimate: { tokens: 20_000, usd: 0.5 },
+      }),
+    ]);
+  });
+
   it('gives a headless Claude runner --max-budget-usd from what is left of its USD budget', async () => {
     const p = await project(2);
     gate.answer(grant(3.25), grant(3.25));

@@ -36,7 +36,7 @@ export async function reserveLaunchBudget(
   if (gate === undefined) return null;
   const project = await deps.store.read((reads) => requireProject(reads, request.project));
   if (project.archivedAt !== null) throw RunnerException.projectArchived(project.name);
-  const estimate = launchEstimate(request, project);
+  const estimate = launchEstimate(request, project, deps.defaultEstimate);
   const reservationId = deps.ids.uuid();
   const runnerId = deps.ids.uuid();
   const outcome = await gate.reserve({ reservationId, runnerId, project, estimate }, ctx);

@@ -58,6 +58,8 @@ export interface RunnerManagerDeps {
    * absent: budgets are not enforced by runner-manager (`BUDGETS=off`).
    */
   readonly budgets?: BudgetGate;
+  /** The estimate of a launch whose project sets none (`BUDGET_DEFAULT_ESTIMATE_*`; default 0). */
+  readonly defaultEstimate?: LaunchEstimate;
   /** session-store, for `runners.resume`; absent: resuming answers SessionStoreUnavailable. */
   readonly sessions?: SessionLookup;
   /** Backoff between restarts (restart policy `on-failure`); default 5 s doubling to 5 min. */
@@ -272,7 +274,7 @@ export class RunnerLifecycle {
       admitted.push(
         this.deps.budgets === undefined
           ? launch
-          : { ...launch, reserve: launchEstimate(head, project) },
+          : { ...launch, reserve: launchEstimate(head, project, this.deps.defaultEstimate) },
       );
       active++;
     }

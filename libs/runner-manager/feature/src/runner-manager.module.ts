@@ -12,7 +12,7 @@ import { CLOCK, type Clock, ID_GENERATOR, type IdGenerator } from '@stratavore/c
 import { MESSAGE_BUS, type MessageBus, type Subscription } from '@stratavore/messaging';
 import { AdvisoryLeadership } from '@stratavore/persistence';
 import { RunnerManagerStore } from '@stratavore/runner-manager-data-access';
-import { type RestartBackoff } from '@stratavore/runner-manager-domain';
+import { type LaunchEstimate, type RestartBackoff } from '@stratavore/runner-manager-domain';
 
 import {
   BUDGET_ENFORCEMENT_PATTERNS,
@@ -51,6 +51,11 @@ export interface RunnerManagerModuleOptions {
   readonly budgets?: 'enforce' | 'off';
   /** How long a request to budget-service may take (`BUDGET_REQUEST_TIMEOUT`, default 5 000 ms). */
   readonly budgetRequestTimeoutMs?: number;
+  /**
+   * What a launch reserves when neither it nor its project names an estimate
+   * (`BUDGET_DEFAULT_ESTIMATE_TOKENS`, `BUDGET_DEFAULT_ESTIMATE_USD`; default nothing).
+   */
+  readonly defaultEstimate?: LaunchEstimate;
   /** How long a request to session-store may take (`runners.resume`; default 5 000 ms). */
   readonly sessionRequestTimeoutMs?: number;
   /** Restarts of runners with policy `on-failure` (docs/runners.md, "Restart policy"). */
@@ -204,6 +209,9 @@ export class RunnerManagerModule {
               ? {}
               : { restartBackoff: options.restarts.backoff }),
             ...(options.restarts?.random === undefined ? {} : { random: options.restarts.random }),
+            ...(options.defaultEstimate === undefined
+              ? {}
+              : { defaultEstimate: options.defaultEstimate }),
             ...(options.budgets === 'enforce'
               ? {
                   budgets: new BusBudgetGate(bus, {
