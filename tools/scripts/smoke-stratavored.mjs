@@ -63,6 +63,13 @@ function startDaemon(env, { detached = false } = {}) {
   run.exited = new Promise((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );
+  /** The API URL the daemon prints once it listens. */
+  run.url = (label) =>
+    poll(
+      `${label}: the daemon announces its API URL`,
+      () => run.output.match(/listening on (http:\/\/[^\s"]+)/)?.[1],
+      90_000,
+    );
   return run;
 }
 
@@ -82,11 +89,7 @@ async function runOnce(label, stop = 'SIGTERM') {
   const run = startDaemon(env, { detached: stop === 'ctrl-c' });
   const { child, exited } = run;
   try {
-    const url = await poll(
-      `${label}: the daemon announces its API URL`,
-      () => run.output.match(/listening on (http:\/\/[^\s"]+)/)?.[1],
-      90_000,
-    );
+    const url = await run.url(label);
     await poll(
       `${label}: /health/ready answers 200`,
       async () => (await fetch(`${url}/health/ready`)).ok,
@@ -245,11 +248,7 @@ async function runExternal(databaseUrl, amqpUrl) {
     const run = startDaemon(env);
     const { child, exited } = run;
     try {
-      const url = await poll(
-        `${label}: the daemon announces its API URL`,
-        () => run.output.match(/listening on (http:\/\/[^\s"]+)/)?.[1],
-        90_000,
-      );
+      const url = await run.url(label);
       const ready = await poll(
         `${label}: /health/ready answers 200`,
         async () => {
