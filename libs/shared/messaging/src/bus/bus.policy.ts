@@ -1,3 +1,12 @@
+import { runWithCorrelation } from '@stratavore/logging';
+
+import {
+  type DeliveredEvent,
+  type EventHandler,
+  type HandlerResult,
+  type RequestMeta,
+} from './bus.ports';
+
 /** Minimal logger both buses write to; Nest's `Logger` fits. */
 export interface BusLogger {
   log(message: string): void;
@@ -46,4 +55,20 @@ function matchWords(pattern: string[], p: number, key: string[], k: number): boo
   }
   if (k === key.length) return false;
   return (word === '*' || word === key[k]) && matchWords(pattern, p + 1, key, k + 1);
+}
+
+/**
+ * Delivers an event to a consumer's handler with the event's correlation id in scope, so that
+ * the handler's logs, and the requests it makes, carry it (both buses).
+ */
+export function deliverInScope(
+  handler: EventHandler,
+  event: DeliveredEvent,
+): Promise<HandlerResult> {
+  return runWithCorrelation(event.envelope.correlationId, () => handler(event));
+}
+
+/** Runs a responder with the request's correlation id in scope, when the request has one. */
+export function answerInScope<T>(meta: RequestMeta, answer: () => T): T {
+  return meta.correlationId ? runWithCorrelation(meta.correlationId, answer) : answer();
 }

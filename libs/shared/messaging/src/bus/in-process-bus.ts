@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 
 import { type EventCatalog, parseEnvelope } from '@stratavore/contracts';
-import { runWithCorrelation } from '@stratavore/logging';
 
 import { BusError, BusErrorCode, RemoteRequestError, toRemoteErrorPayload } from './bus.errors';
 import {
+  answerInScope,
   type BusLogger,
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_RETRY_BACKOFF,
+  deliverInScope,
   type RetryBackoff,
   retryDelayMs,
   silentBusLogger,
@@ -79,11 +80,12 @@ interface ActiveConsumer {
 
 /**
  * One message of one publish: confirmed once every durable queue it was routed to is done with
- * it (handled, or dead-lettered), refused as soon as one of them drops it (its consumer stopped,
- * the bus closed). The first verdict counts; the publish's timeout may come before it.
+ * it (handled, or dead-lettered), refused when one of them dropped it (its consumer stopped, the
+ * bus closed). Routing itself counts as one holder until {@link done} after it. The first verdict
+ * counts; the publish's timeout may come before it.
  */
 class Confirmation {
-  private open = 0;
+  private holders = 1;
   private refusal: PublishOutcome | null = null;
 
   constructor(
@@ -93,22 +95,18 @@ class Confirmation {
 
   /** One more queue holds the message. */
   hold(): void {
-    this.open += 1;
+    this.holders += 1;
   }
 
-  done(): void {
-    this.open -= 1;
-    if (this.open === 0) this.report(this.refusal ?? { messageId: this.messageId, ok: true });
-  }
-
+  /** The message will not be confirmed; reported once every holder is done. */
   refuse(detail: string): void {
     this.refusal ??= { messageId: this.messageId, ok: false, reason: 'disconnected', detail };
-    this.done();
   }
 
-  /** Routing is over: a message no durable queue holds is confirmed now. */
-  routed(): void {
-    if (this.open === 0) this.report(this.refusal ?? { messageId: this.messageId, ok: true });
+  /** A holder (a queue, or the routing) is done with the message. */
+  done(): void {
+    this.holders -= 1;
+    if (this.holders === 0) this.report(this.refusal ?? { messageId: this.messageId, ok: true });
   }
 }
 
@@ -143,7 +141,6 @@ class ConsumerQueue {
       return;
     }
     if (!this.active) {
-      confirmation.hold();
       confirmation.refuse(`consumer ${this.name} has no subscription`);
       return;
     }
@@ -167,7 +164,10 @@ class ConsumerQueue {
   /** The message is dropped unhandled: its publishes are refused, the outbox keeps it. */
   drop(item: QueuedMessage, detail: string): void {
     this.holding.delete(item.messageId);
-    for (const confirmation of item.confirmations) confirmation.refuse(detail);
+    for (const confirmation of item.confirmations) {
+      confirmation.refuse(detail);
+      confirmation.done();
+    }
   }
 
   /** Drops what waits (queued and in retry); the message in flight is finished by its delivery. */
@@ -299,22 +299,22 @@ export class InProcessBus implements MessageBus {
 
   private route(message: OutgoingEvent, confirmation: Confirmation): void {
     if (!this.connected) {
-      confirmation.hold();
       confirmation.refuse('the bus is closed');
-      return;
+    } else {
+      let targets = 0;
+      for (const queue of this.queues.values()) {
+        if (!queue.matches(message.routingKey)) continue;
+        targets += 1;
+        queue.accept(message, confirmation);
+        this.kick(queue);
+      }
+      if (targets === 0) {
+        this.unrouted.push({ messageId: message.messageId, routingKey: message.routingKey });
+        if (this.unrouted.length > MAX_UNROUTED) this.unrouted.shift();
+      }
     }
-    let targets = 0;
-    for (const queue of this.queues.values()) {
-      if (!queue.matches(message.routingKey)) continue;
-      targets += 1;
-      queue.accept(message, confirmation);
-      this.kick(queue);
-    }
-    if (targets === 0) {
-      this.unrouted.push({ messageId: message.messageId, routingKey: message.routingKey });
-      if (this.unrouted.length > MAX_UNROUTED) this.unrouted.shift();
-    }
-    confirmation.routed();
+    // Routing is over: a message no durable queue holds is answered now.
+    confirmation.done();
   }
 
   subscribe(spec: SubscriptionSpec, handler: EventHandler): Promise<Subscription> {
@@ -387,9 +387,7 @@ export class InProcessBus implements MessageBus {
     });
     // Payload and result are copied as JSON would carry them, so both buses behave the same.
     const call = Promise.resolve()
-      .then(() =>
-        runWithCorrelation(meta.correlationId, () => handler(pattern, jsonCopy(payload), meta)),
-      )
+      .then(() => answerInScope(meta, () => handler(pattern, jsonCopy(payload), meta)))
       .then(
         (result) => jsonCopy(result) as TResponse,
         (error: unknown) => {
@@ -471,11 +469,11 @@ export class InProcessBus implements MessageBus {
     }
     let result: HandlerResult;
     try {
-      const envelope = parsed.envelope;
-      // The handler's logs, and the requests it makes, carry the event's correlation id.
-      result = await runWithCorrelation(envelope.correlationId, () =>
-        active.handler({ envelope, routingKey: item.routingKey, attempt: item.attempt }),
-      );
+      result = await deliverInScope(active.handler, {
+        envelope: parsed.envelope,
+        routingKey: item.routingKey,
+        attempt: item.attempt,
+      });
     } catch (error) {
       this.logger.warn(
         `handler of ${queue.name} failed on ${item.messageId} (attempt ${item.attempt}): ${String(error)}`,

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { type EventEmitter } from 'node:events';
 
 import { type EventCatalog, parseEnvelope } from '@stratavore/contracts';
-import { runWithCorrelation } from '@stratavore/logging';
 import {
   type AmqpConnectionManager,
   AmqpConnectionManagerClass,
@@ -19,9 +18,11 @@ import {
   toRemoteErrorPayload,
 } from './bus.errors';
 import {
+  answerInScope,
   type BusLogger,
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_RETRY_BACKOFF,
+  deliverInScope,
   type RetryBackoff,
   retryDelayMs,
   silentBusLogger,
@@ -564,11 +565,7 @@ export class RabbitMqBus implements MessageBus {
     }
     let result: HandlerResult;
     try {
-      const envelope = parsed.envelope;
-      // The handler's logs, and the requests it makes, carry the event's correlation id.
-      result = await runWithCorrelation(envelope.correlationId, () =>
-        handler({ envelope, routingKey, attempt }),
-      );
+      result = await deliverInScope(handler, { envelope: parsed.envelope, routingKey, attempt });
     } catch (error) {
       this.logger.warn(`handler failed on ${label} (attempt ${attempt}): ${String(error)}`);
       result = 'retry';
@@ -639,9 +636,7 @@ export class RabbitMqBus implements MessageBus {
               ? correlationId
               : '',
       };
-      const data = await (meta.correlationId
-        ? runWithCorrelation(meta.correlationId, () => handler(pattern, payload, meta))
-        : handler(pattern, payload, meta));
+      const data = await answerInScope(meta, () => handler(pattern, payload, meta));
       reply = { ok: true, data };
     } catch (error) {
       reply = { ok: false, error: toRemoteErrorPayload(error) };
