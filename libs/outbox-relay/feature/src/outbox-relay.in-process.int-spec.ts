@@ -46,8 +46,12 @@ describe('OutboxRelay on the in-process bus, across a stop', () => {
     await database.drop();
   });
 
-  /** One start of the daemon's pipeline: bus held until its consumer subscribed, as main does. */
-  async function start(processed: Processed[], handlerDelayMs: number) {
+  /**
+   * One start of the daemon's pipeline: bus held until its consumer subscribed, as main does.
+   * With `pauseAt`, the consumer stops before its next event once it handled that many, until the
+   * stop begins: the stop then finds events queued, in flight and not yet claimed.
+   */
+  async function start(processed: Processed[], pauseAt = Infinity) {
     const bus = new InProcessBus({ signingKey: SIGNING_KEY, catalog: null, holdUntilOpen: true });
     await bus.connect();
     const listener = new OutboxListener({ url: database.url, reconnectDelayMs: 100 });
@@ -59,20 +63,30 @@ describe('OutboxRelay on the in-process bus, across a stop', () => {
       options: { batchSize: 50, window: 4, backoffBaseMs: 20, backoffMaxMs: 100 },
     });
     await relay.start();
+    let paused = false;
+    let resume!: () => void;
+    const gate = new Promise<void>((resolve) => (resume = resolve));
     const subscription = await bus.subscribe(
       { consumer: CONSUMER, patterns: ['test.*'] },
       async ({ envelope: event }) => {
-        await inbox.runOnce(dataSource, CONSUMER, event.id, async () => {
-          await new Promise((resolve) => setTimeout(resolve, handlerDelayMs));
+        if (processed.length >= pauseAt) {
+          paused = true;
+          await gate;
+        }
+        await inbox.runOnce(dataSource, CONSUMER, event.id, () => {
           const { seq } = event.data as { seq: number };
           processed.push({ id: event.id, subject: event.subject, seq });
+          return Promise.resolve();
         });
         return 'ack';
       },
     );
     bus.open();
     return {
+      paused: () => paused,
       async stop(consumerFirst: boolean) {
+        // The consumer goes on only after the first step of the stop has begun.
+        resume();
         if (consumerFirst) await subscription.cancel();
         await relay.stop();
         await subscription.cancel();
@@ -108,8 +122,8 @@ describe('OutboxRelay on the in-process bus, across a stop', () => {
     }
 
     const processed: Processed[] = [];
-    const firstRun = await start(processed, 2);
-    await waitFor(() => processed.length >= 60, { description: 'the first events handled' });
+    const firstRun = await start(processed, 60);
+    await waitFor(firstRun.paused, { description: 'the first 60 events handled' });
     await firstRun.stop(first);
 
     const afterStop = await outbox();
@@ -119,7 +133,7 @@ describe('OutboxRelay on the in-process bus, across a stop', () => {
     // The stop really cut the stream short, so the restart below has something to deliver.
     expect(afterStop.pending).toBeGreaterThan(0);
 
-    const secondRun = await start(processed, 0);
+    const secondRun = await start(processed);
     await waitFor(async () => (await outbox()).pending === 0, {
       timeoutMs: 20_000,
       description: 'every event published after the restart',

@@ -413,6 +413,11 @@ export class InProcessBus implements MessageBus {
     return this.queues.get(consumer)?.items.length ?? 0;
   }
 
+  /** A consumer's messages waiting out a retry backoff. */
+  retriesPending(consumer: string): number {
+    return this.queues.get(consumer)?.retries.size ?? 0;
+  }
+
   /**
    * Stops: held and waiting messages are refused (their outbox rows stay unpublished), the
    * handlers in flight finish, requests and publishes fail from now on.
