@@ -1,5 +1,12 @@
 import { Flags } from '@oclif/core';
-import { MAX_TOKENS, MAX_USD, TOKEN_KINDS, type TokenKind } from '@stratavore/contracts';
+import {
+  MAX_TOKENS,
+  MAX_USD,
+  type PeriodAnchorInput,
+  periodAnchorInputSchema,
+  TOKEN_KINDS,
+  type TokenKind,
+} from '@stratavore/contracts';
 
 const SUFFIXES: Readonly<Record<string, number>> = { '': 1, k: 1e3, m: 1e6, g: 1e9 };
 
@@ -84,4 +91,48 @@ export const warnFlag = Flags.custom<number[]>({
 export const tokenKindsFlag = Flags.custom<TokenKind[]>({
   helpValue: 'KINDS',
   parse: (input) => Promise.resolve(parseTokenKinds(input)),
+});
+
+const PERIOD_START_PATTERN =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/i;
+
+/**
+ * `--period-start`: where the budget's periods start. A date (`2026-03-02`) or a date-time
+ * without offset (`2026-03-02T09:00`) is wall-clock time in the budget's zone, sent as the
+ * anchor's weekday, day of month and time of day. A date-time with an offset
+ * (`2026-03-02T09:00+01:00`, `...Z`) is an instant, sent as `startsAt` for budget-service to read
+ * in the budget's zone. Seconds are dropped, as budget-service drops them.
+ */
+export function parsePeriodStart(input: string): PeriodAnchorInput {
+  const expected = `expected a date (2026-03-02) or a date-time in the budget's --tz (2026-03-02T09:00) or with an offset (2026-03-02T09:00+01:00), got "${input}"`;
+  const match = PERIOD_START_PATTERN.exec(input.trim());
+  if (!match) throw new Error(expected);
+  const [, year, month, day, hour = '00', minute = '00', second, fraction, offset] = match;
+  const date = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  const realDate =
+    date.getUTCFullYear() === Number(year) &&
+    date.getUTCMonth() === Number(month) - 1 &&
+    date.getUTCDate() === Number(day);
+  if (!realDate || Number(hour) > 23 || Number(minute) > 59 || Number(second ?? 0) > 59) {
+    throw new Error(expected);
+  }
+  const anchor: PeriodAnchorInput =
+    offset === undefined
+      ? {
+          weekStartsOn: date.getUTCDay() === 0 ? 7 : date.getUTCDay(),
+          monthDay: date.getUTCDate(),
+          timeOfDay: `${hour}:${minute}`,
+        }
+      : {
+          startsAt: `${year}-${month}-${day}T${hour}:${minute}:${second ?? '00'}${fraction ?? ''}${offset.toUpperCase()}`,
+        };
+  // The contract has the last word (an offset such as +25:00).
+  const parsed = periodAnchorInputSchema.safeParse(anchor);
+  if (!parsed.success) throw new Error(expected);
+  return parsed.data;
+}
+
+export const periodStartFlag = Flags.custom<PeriodAnchorInput>({
+  helpValue: 'DATE|DATETIME',
+  parse: (input) => Promise.resolve(parsePeriodStart(input)),
 });

@@ -4,12 +4,11 @@ import {
   BUDGET_PERIODS,
   type BudgetView,
   ENFORCEMENT_MODES,
-  type PeriodAnchorInput,
-  periodAnchorInputSchema,
   type SetBudgetReply,
 } from '@stratavore/contracts';
 
 import {
+  periodStartFlag,
   tokenKindsFlag,
   tokensFlag,
   tokensOrNoneFlag,
@@ -19,50 +18,6 @@ import {
 } from '../../support/budget-flags';
 import { describeScope, renderBudgetsTable } from '../../support/budget-views';
 import { StratavoreCommand } from '../../support/stratavore-command';
-
-const PERIOD_START_PATTERN =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/i;
-
-/**
- * `--period-start`: where the budget's periods start. A date (`2026-03-02`) or a date-time
- * without offset (`2026-03-02T09:00`) is wall-clock time in the budget's zone, sent as the
- * anchor's weekday, day of month and time of day. A date-time with an offset
- * (`2026-03-02T09:00+01:00`, `...Z`) is an instant, sent as `startsAt` for budget-service to read
- * in the budget's zone. Seconds are dropped, as budget-service drops them.
- */
-function parsePeriodStart(input: string): PeriodAnchorInput {
-  const expected = `expected a date (2026-03-02) or a date-time in the budget's --tz (2026-03-02T09:00) or with an offset (2026-03-02T09:00+01:00), got "${input}"`;
-  const match = PERIOD_START_PATTERN.exec(input.trim());
-  if (!match) throw new Error(expected);
-  const [, year, month, day, hour = '00', minute = '00', second, fraction, offset] = match;
-  const date = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
-  const realDate =
-    date.getUTCFullYear() === Number(year) &&
-    date.getUTCMonth() === Number(month) - 1 &&
-    date.getUTCDate() === Number(day);
-  if (!realDate || Number(hour) > 23 || Number(minute) > 59 || Number(second ?? 0) > 59) {
-    throw new Error(expected);
-  }
-  const anchor: PeriodAnchorInput =
-    offset === undefined
-      ? {
-          weekStartsOn: date.getUTCDay() === 0 ? 7 : date.getUTCDay(),
-          monthDay: date.getUTCDate(),
-          timeOfDay: `${hour}:${minute}`,
-        }
-      : {
-          startsAt: `${year}-${month}-${day}T${hour}:${minute}:${second ?? '00'}${fraction ?? ''}${offset.toUpperCase()}`,
-        };
-  // The contract has the last word (an offset such as +25:00).
-  const parsed = periodAnchorInputSchema.safeParse(anchor);
-  if (!parsed.success) throw new Error(expected);
-  return parsed.data;
-}
-
-const periodStartFlag = Flags.custom<PeriodAnchorInput>({
-  helpValue: 'DATE|DATETIME',
-  parse: (input) => Promise.resolve(parsePeriodStart(input)),
-});
 
 /** The configuration of an existing budget, as `PUT /api/v1/budgets` takes it back. */
 function configOf(view: BudgetView): Omit<SetBudgetInput, 'scope'> {
