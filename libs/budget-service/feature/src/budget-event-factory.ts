@@ -57,7 +57,7 @@ export class BudgetEventFactory {
         `${capitalise(describeScope(budget.scope))} (${budget.period}) reached ${percent} % of ` +
         `its limit: ${usedOfLimit(figures)}; ${periodEnd(period)}`,
     };
-    return this.build('budget.warning', budget.id, data, ctx);
+    return this.build('budget.warning', 2, budget.id, data, ctx);
   }
 
   exceeded(
@@ -78,7 +78,7 @@ export class BudgetEventFactory {
         `${capitalise(describeScope(budget.scope))} (${budget.period}) is exceeded: ` +
         `${usedOfLimit(figures)}; ${consequence}; ${periodEnd(period)}`,
     };
-    return this.build('budget.exceeded', budget.id, data, ctx);
+    return this.build('budget.exceeded', 2, budget.id, data, ctx);
   }
 
   /**
@@ -134,33 +134,24 @@ export class BudgetEventFactory {
       refusals: [...refusals],
       message,
     };
-    return buildEnvelope(
-      {
-        type: 'budget.refused',
-        version: 1,
-        source: BUDGET_SERVICE_NAME,
-        subject: request.projectId,
-        correlationId: ctx.correlationId,
-        data,
-      },
-      { clock: this.deps.clock, ids: this.deps.ids, signingKey: this.deps.signingKey },
-    );
+    return this.build('budget.refused', 1, request.projectId, data, ctx);
   }
 
   private build(
-    type: 'budget.warning' | 'budget.exceeded',
+    type: 'budget.warning' | 'budget.exceeded' | 'budget.refused',
+    version: 1 | 2,
     subject: string,
-    data: WarningData | ExceededData,
+    data: WarningData | ExceededData | RefusedData,
     ctx: RequestContext,
   ): EventEnvelope {
     return buildEnvelope(
       {
         type,
-        version: 2,
+        version,
         source: BUDGET_SERVICE_NAME,
         subject,
         correlationId: ctx.correlationId,
-        data: data,
+        data,
       },
       { clock: this.deps.clock, ids: this.deps.ids, signingKey: this.deps.signingKey },
     );

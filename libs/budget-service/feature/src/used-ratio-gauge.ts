@@ -2,11 +2,9 @@ import { Logger } from '@nestjs/common';
 import { type BudgetUnitOfWork } from '@stratavore/budget-service-data-access';
 import {
   type Budget,
+  budgetFigures,
   type BudgetPeriodState,
-  countedUsage,
-  effectiveLimits,
   scopeKey,
-  usedRatio,
   ZERO_AMOUNTS,
 } from '@stratavore/budget-service-domain';
 import { type Clock } from '@stratavore/core';
@@ -93,8 +91,7 @@ export class UsedRatioGauge {
  */
 export function currentUsedRatio(budget: Budget, period: BudgetPeriodState, now: Date): number {
   const due = period.end !== null && period.end.getTime() <= now.getTime();
-  const used = due ? ZERO_AMOUNTS : countedUsage(period.used, budget.tokenKinds);
-  return usedRatio(used, effectiveLimits(period.limits, period.carryOver));
+  return due ? 0 : budgetFigures(budget, period, ZERO_AMOUNTS).ratio;
 }
 
 /** Every budget's used ratio in its open period, read from `store` in one query. */
