@@ -10,16 +10,12 @@ export interface ReadCacheOptions {
 /** How a read was answered: from the cache, by a read shared with others, or by its own. */
 export type ReadCacheOutcome = 'hit' | 'shared' | 'miss' | 'bypass';
 
-/** Only replies stored since the last {@link ReadCache.invalidate}: it empties both maps. */
+/** A stored reply (only replies read since the last {@link ReadCache.invalidate}). */
 interface Entry<T> {
   readonly value: T;
   /** From then on a hit also starts the next read (refresh ahead). */
   readonly refreshAt: number;
   readonly expiresAt: number;
-}
-
-interface Pending<T> {
-  readonly promise: Promise<T>;
 }
 
 /**
@@ -43,7 +39,8 @@ interface Pending<T> {
  */
 export class ReadCache<T> {
   private readonly entries = new Map<string, Entry<T>>();
-  private readonly pending = new Map<string, Pending<T>>();
+  /** Reads in flight, by key, shared by concurrent readers. */
+  private readonly pending = new Map<string, Promise<T>>();
   private generation = 0;
   private hearsChanges: () => boolean = () => false;
 
@@ -112,7 +109,7 @@ export class ReadCache<T> {
       }
       const shared = this.pending.get(key);
       if (shared !== undefined) {
-        return { value: await shared.promise, outcome: 'shared' };
+        return { value: await shared, outcome: 'shared' };
       }
     }
     return { value: await this.load(key, load, now), outcome: 'miss' };
@@ -121,11 +118,10 @@ export class ReadCache<T> {
   /** Reads the reply, shared with concurrent readers, and stores it unless something changed. */
   private async load(key: string, load: () => Promise<T>, now: number): Promise<T> {
     const generation = this.generation;
-    const promise = load();
-    const pending: Pending<T> = { promise };
+    const pending = load();
     this.pending.set(key, pending);
     try {
-      const value = await promise;
+      const value = await pending;
       if (generation === this.generation) this.store(key, value, now);
       return value;
     } finally {
