@@ -23,29 +23,23 @@ describe('gateway configuration', () => {
     expect(z.prettifyError(result.error!)).toContain('API_KEY_CACHE_TTL');
   });
 
-  it('keeps runner list pages for 1 s by default, API_LIST_CACHE_TTL=0 turns it off', () => {
-    const defaults = gatewayOptionsSchema.parse(
-      gatewayOptionsFromEnv('postgres://db', gatewayEnvSchema.parse({})),
-    );
-    expect(defaults.runnerListCache).toEqual({ ttlMs: 1_000, maxEntries: 256 });
-    const off = gatewayEnvSchema.parse({ API_LIST_CACHE_TTL: '0' });
-    expect(gatewayOptionsFromEnv('postgres://db', off).runnerListCache).toEqual({ ttlMs: 0 });
-    const result = gatewayEnvSchema.safeParse({ API_LIST_CACHE_TTL: 'briefly' });
-    expect(result.success).toBe(false);
-    expect(z.prettifyError(result.error!)).toContain('API_LIST_CACHE_TTL');
-  });
-
-  it('keeps looked-up projects for 1 s by default, API_PROJECT_CACHE_TTL=0 turns it off', () => {
-    const defaults = gatewayOptionsSchema.parse(
-      gatewayOptionsFromEnv('postgres://db', gatewayEnvSchema.parse({})),
-    );
-    expect(defaults.projectCache).toEqual({ ttlMs: 1_000, maxEntries: 1_024 });
-    const off = gatewayEnvSchema.parse({ API_PROJECT_CACHE_TTL: '0' });
-    expect(gatewayOptionsFromEnv('postgres://db', off).projectCache).toEqual({ ttlMs: 0 });
-    const result = gatewayEnvSchema.safeParse({ API_PROJECT_CACHE_TTL: '-1s' });
-    expect(result.success).toBe(false);
-    expect(z.prettifyError(result.error!)).toContain('API_PROJECT_CACHE_TTL');
-  });
+  it.each([
+    ['runnerListCache', 'API_LIST_CACHE_TTL', 256, 'briefly'],
+    ['projectCache', 'API_PROJECT_CACHE_TTL', 1_024, '-1s'],
+  ] as const)(
+    'keeps %s entries for 1 s by default, %s=0 turns it off',
+    (cache, variable, maxEntries, bad) => {
+      const defaults = gatewayOptionsSchema.parse(
+        gatewayOptionsFromEnv('postgres://db', gatewayEnvSchema.parse({})),
+      );
+      expect(defaults[cache]).toEqual({ ttlMs: 1_000, maxEntries });
+      const off = gatewayEnvSchema.parse({ [variable]: '0' });
+      expect(gatewayOptionsFromEnv('postgres://db', off)[cache]).toEqual({ ttlMs: 0 });
+      const result = gatewayEnvSchema.safeParse({ [variable]: bad });
+      expect(result.success).toBe(false);
+      expect(z.prettifyError(result.error!)).toContain(variable);
+    },
+  );
 
   describe('API_BOOTSTRAP_KEY', () => {
     const { key } = generateApiKey();
